@@ -1,8 +1,10 @@
 #include "core/error.h"
 
+#include <ostream>
+
 namespace graft {
 
-std::string shape_str(const std::vector<int64_t>& shape) {
+ShapeText::operator std::string() const {
     std::string out = "[";
     for (size_t i = 0; i < shape.size(); ++i) {
         if (i) out += ", ";
@@ -10,5 +12,7 @@ std::string shape_str(const std::vector<int64_t>& shape) {
     }
     return out + "]";
 }
+
+std::ostream& operator<<(std::ostream& os, const ShapeText& text) { return os << std::string(text); }
 
 }  // namespace graft

@@ -17,8 +17,18 @@ public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
-// "[2, 3, 4]": the way every message in Graft writes a shape.
-std::string shape_str(const std::vector<int64_t>& shape);
+// "[2, 3, 4]": the way every message in Graft writes a shape. It formats only
+// when streamed or converted to std::string, so passing shape_str(x) to check()
+// costs nothing when the check passes. Use it inside one expression; do not
+// keep it (it refers to the shape).
+struct ShapeText {
+    const std::vector<int64_t>& shape;
+    operator std::string() const;
+};
+std::ostream& operator<<(std::ostream& os, const ShapeText& text);
+inline ShapeText shape_str(const std::vector<int64_t>& shape) { return ShapeText{shape}; }
+inline std::string operator+(std::string lhs, const ShapeText& rhs) { return lhs + std::string(rhs); }
+inline std::string operator+(const ShapeText& lhs, const std::string& rhs) { return std::string(lhs) + rhs; }
 
 namespace detail {
 inline void append_all(std::ostringstream&) {}

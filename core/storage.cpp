@@ -10,6 +10,7 @@ namespace graft {
 
 namespace {
 constexpr size_t kCpuAlignment = 64;  // one cache line; also what AVX-512 loads like
+constexpr size_t kSmallBuffer = 256;
 
 void free_cpu(void* data, void*) { std::free(data); }
 void free_cuda(void* data, void*) { kernels::cuda::device_free(data); }
@@ -20,7 +21,11 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
     void (*release)(void*, void*) = nullptr;
     if (device.is_cpu()) {
         const size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-        data = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
+        // Tiny buffers (scalars, shapes of a few elements) come from plain malloc:
+        // aligned_alloc's padding makes glibc's free several times slower, and a
+        // 1-element op is all overhead. Kernels never assume alignment.
+        data = rounded <= kSmallBuffer ? std::malloc(rounded == 0 ? kCpuAlignment : rounded)
+                                       : std::aligned_alloc(kCpuAlignment, rounded);
         if (!data) throw Error(cat_str("Storage::allocate: out of memory allocating ", nbytes, " bytes on cpu"));
         release = free_cpu;
     } else {

@@ -14,7 +14,8 @@ namespace graft {
 
 class Storage {
 public:
-    // Allocates nbytes on `device` (64-byte aligned on the CPU; uninitialised).
+    // Allocates nbytes on `device`, uninitialised (on the CPU 64-byte aligned
+    // above 256 bytes, 16-byte aligned below).
     static std::shared_ptr<Storage> allocate(size_t nbytes, Device device);
     // Wraps memory owned elsewhere; `release` is called when the storage dies
     // (pass nullptr for memory that outlives every tensor, e.g. a memory map

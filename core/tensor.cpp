@@ -291,7 +291,10 @@ Tensor operator!=(const Tensor& a, Scalar b) { return ne(a, b); }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
 
-std::string describe(const Tensor& t) {
+std::ostream& operator<<(std::ostream& os, const TensorText& text) { return os << std::string(text); }
+
+TensorText::operator std::string() const {
+    const Tensor& t = tensor;
     if (!t.defined()) return "undefined tensor";
     std::string s = cat_str(dtype_name(t.dtype()), shape_str(t.shape()));
     if (!t.device().is_cpu()) s += " " + t.device().str();

@@ -237,7 +237,16 @@ Tensor operator!=(const Tensor& a, Scalar b);
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
-// "float32[2, 3] cpu": the way error messages describe a tensor.
-std::string describe(const Tensor& t);
+// "float32[2, 3]" (plus the device when not cpu): the way error messages
+// describe a tensor. Like shape_str, it formats only when streamed or converted
+// to std::string, so check(cond, "op", describe(t)) is free when cond holds.
+struct TensorText {
+    Tensor tensor;
+    operator std::string() const;
+};
+std::ostream& operator<<(std::ostream& os, const TensorText& text);
+inline TensorText describe(const Tensor& t) { return TensorText{t}; }
+inline std::string operator+(std::string lhs, const TensorText& rhs) { return lhs + std::string(rhs); }
+inline std::string operator+(const TensorText& lhs, const std::string& rhs) { return std::string(lhs) + rhs; }
 
 }  // namespace graft

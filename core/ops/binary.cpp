@@ -272,9 +272,9 @@ const Tensor& inplace(const char* name, BinaryOp op, const Tensor& self, const T
                       OutOfPlace out_of_place) {
     autograd::check_inplace(self, name);
     check_same_device(self, other, name);
-    broadcast_shapes(self.shape(), other.shape(), name);
-    check(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), name, "the result of shape ",
-          shape_str(broadcast_shapes(self.shape(), other.shape(), name)), " does not fit in self ", describe(self));
+    const Shape result_shape = broadcast_shapes(self.shape(), other.shape(), name);
+    check(result_shape == self.shape(), name, "the result of shape ", shape_str(result_shape),
+          " does not fit in self ", describe(self));
     check(is_floating(self.dtype()) || !is_floating(other.dtype()), name, "the result type ",
           dtype_name(promoted(self, other)), " cannot be stored in ", describe(self));
     if (autograd::should_record({&self, &other})) {
