@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "core/small_vector.h"
 #include "kernels/parallel.h"
 
 namespace graft {
@@ -35,8 +36,9 @@ template <size_t N, typename Fn>
 void for_each_run(const Shape& shape, const std::array<IterOperand, N>& ops, Fn&& fn,
                   int64_t grain = kElementwiseGrain) {
     // Coalesce: merge dim d into d+1 when every operand has stride[d] == stride[d+1] * size[d+1].
-    Shape sizes;
-    std::array<Strides, N> strides;
+    using Dims = SmallVector<int64_t, 8>;
+    Dims sizes;
+    std::array<Dims, N> strides;
     for (size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] == 1) continue;
         bool merge = !sizes.empty();
@@ -64,13 +66,8 @@ void for_each_run(const Shape& shape, const std::array<IterOperand, N>& ops, Fn&
 
     parallel_for(0, numel, grain, [&](int64_t lo, int64_t hi) {
         // Multi-index of element `lo`, then walk run by run.
-        std::array<int64_t, 16> small_index{};
-        std::vector<int64_t> big_index;
-        int64_t* index = small_index.data();
-        if (nd > small_index.size()) {
-            big_index.assign(nd, 0);
-            index = big_index.data();
-        }
+        Dims index_storage(nd, 0);
+        int64_t* index = index_storage.data();
         int64_t rem = lo;
         for (size_t d = nd; d-- > 0;) {
             index[d] = rem % sizes[d];
