@@ -139,6 +139,20 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
     autograd::run_backward({*this}, {grad}, retain_graph);
 }
 
+void Tensor::set_data(const Tensor& other) const {
+    TensorImpl* impl = checked();
+    check(other.defined(), "set_data", "the new data is an undefined tensor");
+    check(!(impl->autograd && impl->autograd->requires_grad) || is_floating(other.dtype()), "set_data",
+          "a tensor that requires grad cannot take data of dtype ", dtype_name(other.dtype()));
+    impl->storage = other.storage();
+    impl->sizes = other.shape();
+    impl->strides = other.strides();
+    impl->offset = other.offset();
+    impl->dtype = other.dtype();
+    if (impl->autograd && impl->autograd->grad.defined() && impl->autograd->grad.shape() != impl->sizes)
+        impl->autograd->grad = Tensor();
+}
+
 Tensor Tensor::detach() const {
     const TensorImpl* impl = checked();
     return from_storage(impl->storage, impl->sizes, impl->strides, impl->offset, impl->dtype);

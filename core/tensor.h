@@ -113,6 +113,12 @@ public:
     void remove_hook(size_t handle) const;
     // Keeps .grad() for a non-leaf after backward.
     void retain_grad() const;
+    // Makes this tensor (and every handle sharing its TensorImpl, e.g. a Module's
+    // registry entry and the layer's member) refer to `other`'s storage, layout and
+    // dtype, keeping its autograd identity (requires_grad, grad). How modules move
+    // to another device or dtype, and how a loader swaps in a differently shaped
+    // head. Not recorded by autograd.
+    void set_data(const Tensor& other) const;
     // Bumped by every in-place write to the storage (shared with views).
     uint64_t version() const { return storage()->version(); }
 
