@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs what Graft's build needs on Debian 12 and builds a Release tree in build/.
+#
+#   bash tools/setup.sh                       # packages + configure + build
+#   bash tools/setup.sh python3-torch ...     # also install these Debian packages
+#   GRAFT_EXTRA_PACKAGES="libtorch-dev" bash tools/setup.sh
+#
+# Idempotent: packages that dpkg already reports installed are skipped, and
+# `apt-get update` runs only when something is missing. Runs as root, or through
+# sudo when that exists. Environment knobs:
+#   GRAFT_EXTRA_PACKAGES  more Debian packages (space separated), like the arguments
+#   GRAFT_BUILD_DIR       build tree (default: build)
+#   GRAFT_CMAKE_ARGS      extra configure arguments, e.g. -DGRAFT_CUDA=OFF (space separated)
+#   GRAFT_SKIP_BUILD=1    install packages only
+#   GRAFT_JOBS            parallel build jobs (default: nproc)
+# GRAFT_CUDA turns on by itself when nvcc is found (CMake's check_language); a
+# CUDA toolkit in /usr/local/cuda is put on PATH so a bare CI shell finds it.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  clang clang-14 libclang-rt-14-dev   # second compiler; sanitizer and fuzzer runtimes
+  catch2                              # the test framework (v2, catch2/catch.hpp)
+  zlib1g-dev                          # PyTorch .pth archives are zip files
+  libstb-dev                          # image decoding (stb_image)
+  nlohmann-json3-dev                  # safetensors headers, configs
+  dataset-fashion-mnist               # the data set of the main job
+)
+# shellcheck disable=SC2206
+packages+=(${GRAFT_EXTRA_PACKAGES:-} "$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ -n "$p" ]] || continue
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  as_root=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      as_root=(sudo -n)
+      sudo -n true 2>/dev/null || as_root=(sudo)
+    else
+      log "not root and no sudo: cannot install ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}" </dev/null
+else
+  log "all ${#packages[@]} packages already installed"
+fi
+
+if [[ -d /usr/local/cuda/bin && ":$PATH:" != *":/usr/local/cuda/bin:"* ]]; then
+  export PATH="$PATH:/usr/local/cuda/bin"
+fi
+
+[[ "${GRAFT_SKIP_BUILD:-0}" == 1 ]] && exit 0
+
+build_dir=${GRAFT_BUILD_DIR:-build}
+jobs=${GRAFT_JOBS:-$(nproc)}
+configure=(cmake -S . -B "$build_dir")
+if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+  configure+=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+fi
+# shellcheck disable=SC2206
+configure+=(${GRAFT_CMAKE_ARGS:-})
+log "configuring $build_dir"
+"${configure[@]}"
+log "building $build_dir with $jobs jobs"
+cmake --build "$build_dir" -j "$jobs"
