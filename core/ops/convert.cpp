@@ -59,7 +59,9 @@ const char* cuda_copy(const Tensor& dst, const Tensor& src) {
 }  // namespace
 
 const Tensor& copy_(const Tensor& dst, const Tensor& src) {
-    check(src.numel() == 0 || broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(), "copy_",
+    // Empty tensors too must broadcast: an empty src laid over a non-empty dst
+    // would be read out of bounds.
+    check(src.dim() <= dst.dim() && broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(), "copy_",
           "cannot copy ", describe(src), " into ", describe(dst));
     if (dst.device().is_cpu() && src.device().is_cpu()) {
         if (dst.numel() > 0) strided_copy(dst, src);

@@ -197,13 +197,15 @@ Tensor expand(const Tensor& t, const Shape& shape) {
     Strides strides(shape.size());
     for (size_t i = 0; i < shape.size(); ++i) {
         if (i < lead) {
-            check(shape[i] >= 0, "expand", "size -1 is not allowed in a new leading dimension: ", shape_str(shape));
+            check(shape[i] >= 0, "expand", "size ", shape[i], " is not allowed in a new leading dimension: ",
+                  shape_str(shape));
             sizes[i] = shape[i];
             strides[i] = 0;
             continue;
         }
         const int64_t have = t.shape()[i - lead];
         const int64_t want = shape[i] == -1 ? have : shape[i];
+        check(want >= 0, "expand", "invalid size ", shape[i], " in ", shape_str(shape), " for ", describe(t));
         check(have == want || have == 1, "expand", "cannot expand ", describe(t), " to ", shape_str(shape),
               " (dimension ", i, ": ", have, " vs ", want, ")");
         sizes[i] = want;
