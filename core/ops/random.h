@@ -31,8 +31,14 @@ private:
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 
-// The 4 random 32-bit words at `counter` for `seed` (Philox 4x32-10).
+// The 4 random 32-bit words at `counter` for `seed` (Philox 4x32-10): the
+// 128-bit counter is (low, high word of `counter`, 0, 0) and the 64-bit key
+// (low, high word of `seed`). A draw at generator offset o (in words) reads
+// blocks o/4, o/4 + 1, ...
 void philox4x32(uint64_t seed, uint64_t counter, uint32_t out[4]);
+// The full block function, as in the Random123 paper (Salmon et al., SC'11),
+// for known-answer tests.
+void philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 
 Tensor rand(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);   // U[0, 1)
 Tensor randn(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);  // N(0, 1)
