@@ -1,3 +1,4 @@
+// Reduction planning: which dims are reduced and kept, with their strides.
 #include "core/ops/reduce_plan.h"
 
 namespace graft {
@@ -28,6 +29,16 @@ ReducePlan plan_reduction(const Tensor& t, const std::vector<int64_t>& dims, boo
         }
     }
     return plan;
+}
+
+AxisShape axis_shape(const Shape& shape, int64_t dim) {
+    AxisShape s;
+    for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
+        if (d < dim) s.outer *= shape[size_t(d)];
+        else if (d == dim) s.n = shape[size_t(d)];
+        else s.inner *= shape[size_t(d)];
+    }
+    return s;
 }
 
 }  // namespace graft

@@ -1,0 +1,3 @@
+// The softmax kernels compiled for the avx512 level (flags set per file in CMake).
+#define GRAFT_ISA_NAMESPACE avx512
+#include "kernels/cpu/softmax/softmax_impl.h"
