@@ -6,6 +6,7 @@
 
 #include "core/autograd/record.h"
 #include "core/ops/iter.h"
+#include "core/ops/views.h"
 #include "kernels/cuda/runtime.h"
 
 namespace graft {
@@ -58,7 +59,10 @@ const char* cuda_copy(const Tensor& dst, const Tensor& src) {
 
 }  // namespace
 
-const Tensor& copy_(const Tensor& dst, const Tensor& src) {
+namespace {
+
+// copy_ without autograd: what conversions use internally.
+const Tensor& copy_data(const Tensor& dst, const Tensor& src) {
     // Empty tensors too must broadcast: an empty src laid over a non-empty dst
     // would be read out of bounds.
     check(src.dim() <= dst.dim() && broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(), "copy_",
@@ -75,12 +79,27 @@ const Tensor& copy_(const Tensor& dst, const Tensor& src) {
     return dst;
 }
 
+}  // namespace
+
+// d copy_(dst, src) = (0 for dst's old value, sum_to(g) for src). With autograd
+// the new value is made out of place (expand, convert, clone) and dst takes over
+// its history, as every in-place op does.
+const Tensor& copy_(const Tensor& dst, const Tensor& src) {
+    if (autograd::should_record({&dst, &src})) {
+        autograd::check_inplace(dst, "copy_");
+        check(src.dim() <= dst.dim(), "copy_", "cannot copy ", describe(src), " into ", describe(dst));
+        autograd::rebase_history(dst, clone(to_dtype(expand(src, dst.shape()), dst.dtype())));
+        return dst;
+    }
+    return copy_data(dst, src);
+}
+
 // d to(x) = to_back(g)
 Tensor to_dtype(const Tensor& t, DType dtype) {
     if (t.dtype() == dtype) return t;
     check(t.device().is_cpu(), "to_dtype", "dtype conversion on CUDA is not supported yet (", describe(t), ")");
     Tensor out = Tensor::empty(t.shape(), dtype, t.device());
-    copy_(out, t);
+    copy_data(out, t);
     if (is_floating(dtype) && autograd::should_record({&t})) {
         autograd::record("to_dtype", {t}, out, [from = t.dtype()](const Tensor& g, const Needs&) {
             return Grads{g.to(from)};
@@ -93,7 +112,7 @@ Tensor to_device(const Tensor& t, Device device) {
     if (t.device() == device) return t;
     Tensor src = t.contiguous();
     Tensor out = Tensor::empty(t.shape(), t.dtype(), device);
-    copy_(out, src);
+    copy_data(out, src);
     return out;
 }
 
@@ -108,7 +127,7 @@ Tensor clone(const Tensor& t) {
     if (t.device().is_cpu()) {
         if (t.numel() > 0) strided_copy(out, t);
     } else {
-        copy_(out, t.contiguous());
+        copy_data(out, t.contiguous());
     }
     if (autograd::should_record({&t}))
         autograd::record("clone", {t}, out, [](const Tensor& g, const Needs&) { return Grads{g}; });

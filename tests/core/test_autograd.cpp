@@ -123,3 +123,14 @@ TEST_CASE("broadcast gradients are summed back to the input shape", "[autograd]"
     CHECK(b.grad().to_vector<double>() == std::vector<double>{2, 2, 2});
     CHECK(a.grad().shape() == Shape{2, 3});
 }
+
+TEST_CASE("copy_ records: the gradient flows to the source, not the old value", "[autograd]") {
+    Tensor x = from_vector<double>({1, 2}).requires_grad_();
+    Tensor s = from_vector<double>({3}).requires_grad_();
+    Tensor a = mul(x, 2.0);
+    a.copy_(s);  // a = [s, s]
+    sum(mul(a, a)).backward();
+    CHECK(s.grad().to_vector<double>() == std::vector<double>{12});
+    CHECK_FALSE(x.grad().defined());
+    CHECK_THROWS_WITH(x.copy_(s), Contains("copy_") && Contains("leaf"));
+}
