@@ -3,7 +3,7 @@
 // API, so that the per-op cost is compared without Python in the way.
 //
 // Build: cmake -DGRAFT_BENCH_LIBTORCH=ON (needs Debian's libtorch-dev).
-// Usage: overhead_libtorch --threads N   (prints "metric value" lines)
+// Usage: overhead_libtorch --threads N   (prints "metric median best" lines)
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -18,8 +18,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+struct Timing {
+    double median, best;  // ns per call
+};
+
+// Over `batches` batches of `calls` calls: the median and the best per-call mean.
 template <typename Fn>
-double median_ns_per_call(Fn&& fn, int calls, int warmup_batches, int batches) {
+Timing ns_per_call(Fn&& fn, int calls, int warmup_batches, int batches) {
     std::vector<double> per_call;
     for (int b = 0; b < warmup_batches + batches; ++b) {
         const auto start = Clock::now();
@@ -27,20 +32,27 @@ double median_ns_per_call(Fn&& fn, int calls, int warmup_batches, int batches) {
         const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
         if (b >= warmup_batches) per_call.push_back(ns / calls);
     }
-    std::nth_element(per_call.begin(), per_call.begin() + per_call.size() / 2, per_call.end());
-    return per_call[per_call.size() / 2];
+    std::sort(per_call.begin(), per_call.end());
+    return {per_call[per_call.size() / 2], per_call.front()};
 }
 
-double tiny_add_ns() {
+void print_ns(const char* name, Timing t) { std::printf("%s %.0f %.0f\n", name, t.median, t.best); }
+
+// A bandwidth line: `bytes` read + written per call; bytes per ns = GB/s.
+void print_gbs(const char* name, double bytes, Timing t) {
+    std::printf("%s %.2f %.2f\n", name, bytes / t.median, bytes / t.best);
+}
+
+Timing tiny_add() {
     const torch::Tensor a = torch::ones({1}), b = torch::ones({1});
-    return median_ns_per_call([&] { torch::Tensor c = a + b; }, 1000, 20, 101);
+    return ns_per_call([&] { torch::Tensor c = a + b; }, 1000, 20, 101);
 }
 
-double tiny_forward_backward_ns() {
+Timing tiny_forward_backward() {
     torch::Tensor w = torch::full({4}, 0.5).requires_grad_();
     torch::Tensor b = torch::full({4}, 0.25).requires_grad_();
     const torch::Tensor x = torch::full({4}, 2.0);
-    return median_ns_per_call(
+    return ns_per_call(
         [&] {
             w.mutable_grad().reset();
             b.mutable_grad().reset();
@@ -50,23 +62,18 @@ double tiny_forward_backward_ns() {
         100, 5, 101);
 }
 
-template <typename Fn>
-double gbs(Fn&& fn, double bytes) {
-    return bytes / median_ns_per_call(fn, 1, 3, 21);
-}
-
 void bandwidth(int64_t n) {
     // The sawtooth over [-3, 3) that the other two programs use.
     const torch::Tensor a = torch::remainder(torch::arange(n), 1000).to(torch::kFloat) * 0.006f - 3.0f;
     const torch::Tensor b = torch::full({n}, 1.5);
     const double f = double(sizeof(float)) * double(n);
-    std::printf("add_16M_gbs %.2f\n", gbs([&] { torch::Tensor c = a + b; }, 3 * f));
-    std::printf("mul_16M_gbs %.2f\n", gbs([&] { torch::Tensor c = a * b; }, 3 * f));
-    std::printf("gelu_16M_gbs %.2f\n", gbs([&] { torch::Tensor c = torch::gelu(a); }, 2 * f));
+    print_gbs("add_16M_gbs", 3 * f, ns_per_call([&] { torch::Tensor c = a + b; }, 1, 3, 21));
+    print_gbs("mul_16M_gbs", 3 * f, ns_per_call([&] { torch::Tensor c = a * b; }, 1, 3, 21));
+    print_gbs("gelu_16M_gbs", 2 * f, ns_per_call([&] { torch::Tensor c = torch::gelu(a); }, 1, 3, 21));
     torch::Tensor d = a.clone(), e = a.clone();  // e keeps gelu's inputs in [-3, 3)
-    std::printf("add_inplace_16M_gbs %.2f\n", gbs([&] { d.add_(b); }, 3 * f));
-    std::printf("mul_inplace_16M_gbs %.2f\n", gbs([&] { d.mul_(b); }, 3 * f));
-    std::printf("gelu_inplace_16M_gbs %.2f\n", gbs([&] { at::gelu_(e); }, 2 * f));
+    print_gbs("add_inplace_16M_gbs", 3 * f, ns_per_call([&] { d.add_(b); }, 1, 3, 21));
+    print_gbs("mul_inplace_16M_gbs", 3 * f, ns_per_call([&] { d.mul_(b); }, 1, 3, 21));
+    print_gbs("gelu_inplace_16M_gbs", 2 * f, ns_per_call([&] { at::gelu_(e); }, 1, 3, 21));
 }
 
 }  // namespace
@@ -77,8 +84,8 @@ int main(int argc, char** argv) {
         if (!std::strcmp(argv[k], "--threads")) threads = std::atoi(argv[k + 1]);
     torch::set_num_threads(threads);
     std::printf("# libtorch %s threads %d\n", TORCH_VERSION, torch::get_num_threads());
-    std::printf("add_1elem_ns %.0f\n", tiny_add_ns());
-    std::printf("fwd_bwd_4elem_ns %.0f\n", tiny_forward_backward_ns());
+    print_ns("add_1elem_ns", tiny_add());
+    print_ns("fwd_bwd_4elem_ns", tiny_forward_backward());
     bandwidth(int64_t(16) << 20);
     return 0;
 }

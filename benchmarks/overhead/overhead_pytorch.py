@@ -4,7 +4,7 @@ most people meet PyTorch's per-op overhead.
 
 Run with the interpreter that has torch (on Debian, python3-torch lives under
 /usr/bin/python3):  /usr/bin/python3 overhead_pytorch.py --threads N
-Prints "metric value" lines.
+Prints "metric median best" lines.
 """
 import argparse
 import time
@@ -12,7 +12,8 @@ import time
 import torch
 
 
-def median_ns_per_call(fn, calls, warmup_batches, batches):
+def ns_per_call(fn, calls, warmup_batches, batches):
+    """(median, best) over `batches` of the per-call mean in a batch of `calls`."""
     per_call = []
     for b in range(warmup_batches + batches):
         start = time.perf_counter_ns()
@@ -22,15 +23,23 @@ def median_ns_per_call(fn, calls, warmup_batches, batches):
         if b >= warmup_batches:
             per_call.append(ns / calls)
     per_call.sort()
-    return per_call[len(per_call) // 2]
+    return per_call[len(per_call) // 2], per_call[0]
 
 
-def tiny_add_ns():
+def print_ns(name, timing):
+    print(f"{name} {timing[0]:.0f} {timing[1]:.0f}")
+
+
+def print_gbs(name, nbytes, timing):
+    print(f"{name} {nbytes / timing[0]:.2f} {nbytes / timing[1]:.2f}")
+
+
+def tiny_add():
     a, b = torch.ones(1), torch.ones(1)
-    return median_ns_per_call(lambda: a + b, 1000, 20, 101)
+    return ns_per_call(lambda: a + b, 1000, 20, 101)
 
 
-def tiny_forward_backward_ns():
+def tiny_forward_backward():
     w = torch.full((4,), 0.5).requires_grad_()
     b = torch.full((4,), 0.25).requires_grad_()
     x = torch.full((4,), 2.0)
@@ -41,11 +50,7 @@ def tiny_forward_backward_ns():
         y = (w * x + b).sum()
         y.backward()
 
-    return median_ns_per_call(step, 100, 5, 101)
-
-
-def gbs(fn, nbytes):
-    return nbytes / median_ns_per_call(fn, 1, 3, 21)
+    return ns_per_call(step, 100, 5, 101)
 
 
 def bandwidth(n):
@@ -54,13 +59,13 @@ def bandwidth(n):
     b = torch.full((n,), 1.5)
     f = 4.0 * n
     gelu = torch.nn.functional.gelu
-    print(f"add_16M_gbs {gbs(lambda: a + b, 3 * f):.2f}")
-    print(f"mul_16M_gbs {gbs(lambda: a * b, 3 * f):.2f}")
-    print(f"gelu_16M_gbs {gbs(lambda: gelu(a), 2 * f):.2f}")
+    print_gbs("add_16M_gbs", 3 * f, ns_per_call(lambda: a + b, 1, 3, 21))
+    print_gbs("mul_16M_gbs", 3 * f, ns_per_call(lambda: a * b, 1, 3, 21))
+    print_gbs("gelu_16M_gbs", 2 * f, ns_per_call(lambda: gelu(a), 1, 3, 21))
     d, e = a.clone(), a.clone()  # e keeps gelu's inputs in [-3, 3)
-    print(f"add_inplace_16M_gbs {gbs(lambda: d.add_(b), 3 * f):.2f}")
-    print(f"mul_inplace_16M_gbs {gbs(lambda: d.mul_(b), 3 * f):.2f}")
-    print(f"gelu_inplace_16M_gbs {gbs(lambda: torch._C._nn.gelu_(e), 2 * f):.2f}")
+    print_gbs("add_inplace_16M_gbs", 3 * f, ns_per_call(lambda: d.add_(b), 1, 3, 21))
+    print_gbs("mul_inplace_16M_gbs", 3 * f, ns_per_call(lambda: d.mul_(b), 1, 3, 21))
+    print_gbs("gelu_inplace_16M_gbs", 2 * f, ns_per_call(lambda: torch._C._nn.gelu_(e), 1, 3, 21))
 
 
 def main():
@@ -69,8 +74,8 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"# pytorch {torch.__version__} threads {torch.get_num_threads()}")
-    print(f"add_1elem_ns {tiny_add_ns():.0f}")
-    print(f"fwd_bwd_4elem_ns {tiny_forward_backward_ns():.0f}")
+    print_ns("add_1elem_ns", tiny_add())
+    print_ns("fwd_bwd_4elem_ns", tiny_forward_backward())
     bandwidth(16 << 20)
 
 

@@ -38,14 +38,14 @@ else
 fi
 bin="$build/benchmarks/overhead"
 
-# ---- run: each line of $results is "impl policy threads metric value" ------------
+# ---- run: each line of $results is "impl policy threads metric median best" --------
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 run() {  # impl policy threads command...
     local impl=$1 policy=$2 threads=$3
     shift 3
     echo "running $impl ($policy) at $threads thread(s)" >&2
-    "$@" | awk -v p="$impl $policy $threads" '!/^#/ { print p, $1, $2 }' >>"$results"
+    "$@" | awk -v p="$impl $policy $threads" '!/^#/ { print p, $1, $2, $3 }' >>"$results"
 }
 for t in $threads_list; do
     run graft default "$t" "$bin/overhead_graft" --threads "$t"

@@ -48,7 +48,7 @@ constexpr ElementType kTypes[] = {
 // A gz-opened file: gzip streams are inflated, anything else is passed through.
 class GzReader {
 public:
-    GzReader(const std::string& path) : path_(path) {
+    explicit GzReader(const std::string& path) : path_(path) {
         file_ = gzopen(path.c_str(), "rb");
         if (!file_) fail(path, "cannot open: ", std::strerror(errno));
         gzbuffer(file_, 1u << 18);  // before the first read; the default 8 KiB is slow
