@@ -199,23 +199,60 @@ namespace {
 // Variance by the corrected two-pass algorithm: the mean first, then the
 // squared deviations minus the rounding error of the mean, (sum d)^2 / n
 // (Chan, Golub & LeVeque 1983). Accumulates in double. sqrt for std.
-Tensor var_forward(const char* op, const Tensor& t, const ReducePlan& plan, int64_t correction, bool take_sqrt) {
+double finish_var(double ss, double sd, double n, double divisor, bool take_sqrt) {
+    const double var = (ss - sd * sd / n) / divisor;
+    return take_sqrt ? std::sqrt(var) : var;
+}
+
+// The same over leading rows, x [outer, n, inner] -> out [outer, inner]:
+// each pass adds whole rows into per-column accumulators, one tile of
+// columns per task, instead of walking each column with a stride.
+template <typename T>
+void var_rows(const T* x, const AxisShape& s, double divisor, bool take_sqrt, T* out) {
+    constexpr int64_t kTileW = 256;
+    const int64_t tiles = (s.inner + kTileW - 1) / kTileW;
+    const double n = double(s.n);
+    parallel_for(0, s.outer * tiles, std::max<int64_t>(1, 16384 / (s.n * kTileW)), [&](int64_t lo, int64_t hi) {
+        double mu[kTileW], ss[kTileW], sd[kTileW];
+        for (int64_t t = lo; t < hi; ++t) {
+            const int64_t o = t / tiles, k0 = t % tiles * kTileW, w = std::min(kTileW, s.inner - k0);
+            const T* base = x + o * s.n * s.inner + k0;
+            std::fill(mu, mu + w, 0.0);
+            for (int64_t r = 0; r < s.n; ++r)
+                for (int64_t k = 0; k < w; ++k) mu[k] += double(base[r * s.inner + k]);
+            for (int64_t k = 0; k < w; ++k) mu[k] /= n;
+            std::fill(ss, ss + w, 0.0);
+            std::fill(sd, sd + w, 0.0);
+            for (int64_t r = 0; r < s.n; ++r)
+                for (int64_t k = 0; k < w; ++k) {
+                    const double d = double(base[r * s.inner + k]) - mu[k];
+                    ss[k] += d * d;
+                    sd[k] += d;
+                }
+            for (int64_t k = 0; k < w; ++k) out[o * s.inner + k0 + k] = T(finish_var(ss[k], sd[k], n, divisor, take_sqrt));
+        }
+    });
+}
+
+Tensor var_forward(const char* op, const Tensor& t, const std::vector<int64_t>& dims, const ReducePlan& plan,
+                   int64_t correction, bool take_sqrt) {
     Tensor out = Tensor::empty(plan.out_shape, t.dtype());
     const double n = double(plan.reduced_numel), divisor = std::max(0.0, n - double(correction));
+    const auto rows = rows_layout(t, dims);
     visit_float_dtype(t.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* po = out.data<T>();
+        if (rows) return var_rows(t.data<T>(), *rows, divisor, take_sqrt, po);
         for_each_output<T>(t, plan, [&](const T* p, int64_t o) {
-            double s = 0, ss = 0, sd = 0;
-            walk_reduced(p, plan, [&](T v) { s += double(v); });
-            const double mu = s / n;
+            double sum = 0, ss = 0, sd = 0;
+            walk_reduced(p, plan, [&](T v) { sum += double(v); });
+            const double mu = sum / n;
             walk_reduced(p, plan, [&](T v) {
                 const double d = double(v) - mu;
                 ss += d * d;
                 sd += d;
             });
-            const double var = (ss - sd * sd / n) / divisor;
-            po[o] = T(take_sqrt ? std::sqrt(var) : var);
+            po[o] = T(finish_var(ss, sd, n, divisor, take_sqrt));
         });
     });
     return out;
@@ -234,7 +271,7 @@ Tensor var_backward(const Tensor& x, const Tensor& g_var, const std::vector<int6
 Tensor var(const Tensor& t, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
     check_float(t, "var");
     const ReducePlan plan = plan_reduction(t, dims, keepdim, "var");
-    Tensor out = var_forward("var", t, plan, correction, false);
+    Tensor out = var_forward("var", t, dims, plan, correction, false);
     if (autograd::should_record({&t}))
         autograd::record("var", {t}, out, [sx = SavedTensor(t), dims, plan, correction](const Tensor& g, const Needs&) {
             return Grads{var_backward(sx.get("var"), g, dims, plan, correction)};
@@ -246,7 +283,7 @@ Tensor var(const Tensor& t, const std::vector<int64_t>& dims, int64_t correction
 Tensor std(const Tensor& t, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
     check_float(t, "std");
     const ReducePlan plan = plan_reduction(t, dims, keepdim, "std");
-    Tensor out = var_forward("std", t, plan, correction, true);
+    Tensor out = var_forward("std", t, dims, plan, correction, true);
     if (autograd::should_record({&t}))
         autograd::record("std", {t}, out,
                          [sx = SavedTensor(t), so = SavedTensor(out), dims, plan, correction](const Tensor& g,

@@ -22,13 +22,12 @@ using autograd::SavedTensor;
 namespace {
 
 // Whether v replaces the current extreme: a larger (smaller) value, or the
-// first NaN.
+// first NaN. Branch-free so that loops over it vectorise.
 template <bool Max, typename T>
 inline bool beats(T v, T best) {
-    if constexpr (std::is_floating_point_v<T>) {
-        if (v != v) return best == best;
-    }
-    return Max ? v > best : v < best;
+    const bool better = Max ? v > best : v < best;
+    if constexpr (std::is_floating_point_v<T>) return better | ((v != v) & (best == best));
+    else return better;
 }
 
 // The extreme of a contiguous run (n >= 1), in 8 lanes so the loop vectorises.
@@ -77,9 +76,29 @@ Tensor record_all(const char* op, const Tensor& t, const Tensor& out) {
     return out;
 }
 
+// The first index of `value` in a contiguous run (a NaN value matches a NaN).
+template <typename T>
+int64_t first_index_of(const T* p, int64_t n, T value) {
+    for (int64_t j = 0; j < n; ++j)
+        if (p[j] == value || (p[j] != p[j] && value != value)) return j;
+    return 0;
+}
+
 // values[o, i], indices[o, i] = extreme of x[o, :, i] and its first index.
+// Contiguous rows (inner 1) take two passes: the extreme, found in vector
+// lanes, then its first position. Otherwise rows of a tile of columns are
+// compared as vectors, keeping the index where a value wins.
 template <bool Max, typename T>
 void extreme_axis(const T* x, const AxisShape& s, T* values, int64_t* indices) {
+    if (s.inner == 1) {
+        parallel_for(0, s.outer, std::max<int64_t>(1, 32768 / s.n), [&](int64_t lo, int64_t hi) {
+            for (int64_t o = lo; o < hi; ++o) {
+                values[o] = extreme_contiguous<Max>(x + o * s.n, s.n);
+                indices[o] = first_index_of(x + o * s.n, s.n, values[o]);
+            }
+        });
+        return;
+    }
     constexpr int64_t kTile = 256;
     const int64_t tiles = (s.inner + kTile - 1) / kTile;
     const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, s.n * std::min(s.inner, kTile)));
