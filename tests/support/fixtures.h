@@ -1,0 +1,26 @@
+// Reading parity fixtures written by the torch scripts in tests/fixtures/.
+//
+// A fixture is a JSON file whose "command" field says how to regenerate it and
+// whose tensors are {"shape": [...], "dtype": "float32"|"float64"|"int64",
+// "data": [flat row-major values]}. Python writes them with
+// tests/fixtures/fixture_io.py (tensor_to_json). A missing file fails the test
+// with the regeneration command; it never skips.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "graft.h"
+
+namespace graft::testing {
+
+// Parses GRAFT_FIXTURES_DIR/<name>; throws Error naming the path if absent.
+nlohmann::json load_fixture(const std::string& name);
+// A tensor from {"shape", "dtype", "data"}.
+Tensor tensor_from_json(const nlohmann::json& j);
+// Largest |a - b| / (atol + rtol * |b|) over all elements (<= 1 means close);
+// shapes must match.
+double closeness(const Tensor& actual, const Tensor& expected, double atol, double rtol);
+
+}  // namespace graft::testing
