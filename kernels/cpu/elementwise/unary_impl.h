@@ -39,7 +39,7 @@ inline T apply(T x, const UnaryParams<T>& p) {
         if constexpr (std::is_floating_point_v<T>) return std::fabs(x);
         else return negative(x) ? T(-x) : x;
     }
-    if constexpr (Op == UnaryOp::Sign) return T(T(T(0) < x) - T(negative(x)));  // 0 for 0 and NaN, as PyTorch
+    if constexpr (Op == UnaryOp::Sign) return T(0) < x ? T(1) : (negative(x) ? T(-1) : T(0));  // 0 for 0 and NaN, as PyTorch
     // Comparisons written so that NaN passes through, as in torch.clamp.
     if constexpr (Op == UnaryOp::Clamp) {
         const T lo = x < p.lo ? p.lo : x;

@@ -5,17 +5,20 @@
 // GRAFT_ISA_NAMESPACE, like it, so every ISA gets its own copy.
 //
 // Max error against libm in double (std::exp, std::log, std::log1p, std::tanh,
-// std::erfc), in ulp of the float32 result, measured on every 97th float32
-// in the range with both the reference build and an FMA build:
-//   vexp          [-87.3, 88.7]                 1.0
-//   vexp          [-104, -87.3] (denormal)      0.8 (of the smallest denormal)
-//   vlog          (0, inf), denormals too       0.8
-//   vlog1p        (-1, inf)                     1.5
-//   vtanh         [-20, 20]                     1.3
-//   vsigmoid      [-87, 100]                    2.5
-//   vnormal_cdf   [-13, 20]                     6.5  (the erfc fit's 1.2e-7 plus rounding)
-//   x vnormal_cdf [-13, 20] (gelu)              6.5  (below -13 Phi is denormal)
-// The exp, log and tanh polynomials are Cephes' (S. L. Moshier), as noted below.
+// std::erfc; long double for gelu_tanh), in ulp of the float32 result,
+// measured on every 97th float32 of the range with both the reference build
+// and an FMA build (the larger of the two):
+//   vexp                  [-87.3, 88.7]             1.0
+//   vexp                  [-104, -87.3] (denormal)  0.8 (of the smallest denormal)
+//   vlog                  (0, inf), denormals too   0.8
+//   vlog1p                (-1, inf)                 1.5
+//   vtanh                 [-20, 20]                 1.3
+//   vsigmoid              [-87, 100]                2.5
+//   x / (1 + vexp(-x))    [-87, 100]  (silu)        2.3
+//   vnormal_cdf           [-14, 20]                 7.8 (the erfc fit's 1.2e-7, plus rounding
+//   x vnormal_cdf(x)      [-13, 20]   (gelu)        7.8  in its 10-term polynomial)
+//   x / (1 + vgelu_tanh_exp(x)) [-10, 20] (gelu_tanh) 2.1
+// Below the stated ranges results are denormal and lose relative accuracy.
 #pragma once
 
 #include <bit>
@@ -44,18 +47,15 @@ inline double select(bool c, double a, double b) {
 }
 
 // exp(hi + lo), where lo is a small correction that the caller could not add
-// to hi without rounding (see neg_half_square). Cody-Waite reduction:
+// to hi without rounding (see neg_half_square), for hi + lo in [-106, 89]
+// (callers clamp; vexp_sum below does). Cody-Waite reduction:
 // n = round((hi + lo) / ln2), r = hi - n ln2 + lo with ln2 split in two so that
 // n * kLn2Hi is exact, then exp = 2^n exp(r) with |r| <= ln2/2.
-inline float vexp_sum(float hi, float lo) {
+inline float vexp_sum_in_range(float hi, float lo) {
     constexpr float kLog2e = 1.44269504088896341f;
     constexpr float kLn2Hi = 0.693359375f;     // 355/512: 9 significant bits
     constexpr float kLn2Lo = -2.12194440e-4f;  // ln 2 - kLn2Hi
     constexpr float kRound = 12582912.0f;      // 1.5 * 2^23: x + kRound holds round(x) in its low bits
-    // exp(-104) is below the smallest denormal and exp(89) overflows; NaN passes.
-    // (A ?: clamp here lets GCC thread the constant paths into branches.)
-    hi = select(hi < -104.0f, -104.0f, hi);
-    hi = select(hi > 89.0f, 89.0f, hi);
     const float t = (hi + lo) * kLog2e + kRound;
     const float n = t - kRound;
     const float r = ((hi - n * kLn2Hi) + lo) - n * kLn2Lo;
@@ -67,10 +67,20 @@ inline float vexp_sum(float hi, float lo) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    // 2^n as two normal factors: a denormal result is rounded once, and n = 128 gives inf.
+    // 2^n as two normal factors (n >= -154 keeps both so): a denormal result is
+    // rounded once, and n = 128 gives inf.
     const int32_t ni = as_int(t) - as_int(kRound);
     const int32_t n1 = ni >> 1;
     return p * as_float((n1 + 127) << 23) * as_float((ni - n1 + 127) << 23);
+}
+
+// exp(hi + lo) for any hi: below -104 the result is 0 (or the smallest
+// denormal), above 89 inf; NaN passes. (A ?: clamp here lets GCC thread the
+// constant paths into branches, so the clamps are selects.)
+inline float vexp_sum(float hi, float lo) {
+    hi = select(hi < -104.0f, -104.0f, hi);
+    hi = select(hi > 89.0f, 89.0f, hi);
+    return vexp_sum_in_range(hi, lo);
 }
 
 inline float vexp(float x) { return vexp_sum(x, 0.0f); }
@@ -141,27 +151,17 @@ inline void neg_half_square(float x, float& hi, float& lo) {
     lo = -0.5f * (xl * (x + xh));
 }
 
-// Phi(x) = erfc(-x / sqrt 2) / 2, the standard normal CDF, from z = |x| / sqrt 2:
-//  - z < 0.5: 1/2 + erf(z)/2 with erf's Taylor series through z^15 (truncation < 2e-11);
-//  - else: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), the Chebyshev fit "erfcc" of
-//    Numerical Recipes in C (2nd ed., section 6.2), fractional error < 1.2e-7. Using erfc
-//    on both sides avoids the cancellation of 1 + erf(z) for negative x, so the result keeps
-//    its relative accuracy down to the denormals.
+// Phi(x) = erfc(-x / sqrt 2) / 2, the standard normal CDF. erfc(z), z >= 0, is
+// t exp(-z^2 + P(t)) with t = 1 / (1 + z/2): the Chebyshev fit "erfcc" of
+// Numerical Recipes in C (2nd ed., section 6.2), fractional error < 1.2e-7
+// everywhere. Using erfc on both sides avoids the cancellation of 1 + erf(z)
+// for negative x, so the result keeps its relative accuracy down to the
+// denormals. (An erf series near 0 would gain 3 ulp there and cost a quarter
+// more time; the tail's error is as large.)
 inline float vnormal_cdf(float x) {
-    const float xc = select(x < -20.0f, -20.0f, select(x > 20.0f, 20.0f, x));  // Phi is 0 or 1 beyond; NaN passes
-    const float zs = xc * 0.707106781186547524f;
-    const float z = std::fabs(zs);
-    const float z2 = zs * zs;
-    float q = -1.4925650358406252e-05f;  // (-1)^n 2 / (sqrt(pi) n! (2n + 1)), n = 7 .. 0
-    q = q * z2 + 1.2055332981789665e-04f;
-    q = q * z2 - 8.5483270234508530e-04f;
-    q = q * z2 + 5.2239776254421880e-03f;
-    q = q * z2 - 2.6866170645131252e-02f;
-    q = q * z2 + 1.1283791670955128e-01f;
-    q = q * z2 - 3.7612638903183754e-01f;
-    q = q * z2 + 1.1283791670955126f;
-    const float near = 0.5f + 0.5f * zs * q;
-    const float t = 1.0f / (1.0f + 0.5f * z);
+    // Beyond +-14.5, Phi rounds to 0 or 1; clamping keeps vexp_sum_in_range's range. NaN passes.
+    const float xc = select(x < -14.5f, -14.5f, select(x > 14.5f, 14.5f, x));
+    const float t = 1.0f / (1.0f + 0.353553390593273762f * std::fabs(xc));  // z/2 = |x| / (2 sqrt 2)
     float p = 0.17087277f;
     p = p * t - 0.82215223f;
     p = p * t + 1.48851587f;
@@ -171,11 +171,11 @@ inline float vnormal_cdf(float x) {
     p = p * t + 0.09678418f;
     p = p * t + 0.37409196f;
     p = p * t + 1.00002368f;
-    p = p * t - 1.26551223f;
+    p = p * t - 1.95865941f;  // NR's -1.26551223, less ln 2 for the factor 1/2 of Phi = erfc/2
     float hi, lo;
     neg_half_square(xc, hi, lo);
-    const float half_erfc = 0.5f * t * vexp_sum(hi, lo + p);
-    return select(z < 0.5f, near, select(xc > 0.0f, 1.0f - half_erfc, half_erfc));
+    const float half_erfc = t * vexp_sum_in_range(hi, lo + p);
+    return select(xc > 0.0f, 1.0f - half_erfc, half_erfc);
 }
 
 // exp(-x^2/2) / sqrt(2 pi), the standard normal density.
