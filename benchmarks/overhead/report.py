@@ -1,6 +1,6 @@
 """Turns run.sh's raw results into the markdown section of docs/performance.md.
 
-  report.py RESULTS --command C --date D --machine M --torch V   -> section on stdout
+  report.py RESULTS --command C --commit H --date D --machine M --torch V   -> section on stdout
   report.py --replace-section DOC < section                       -> DOC updated in place
 
 RESULTS holds lines "impl policy threads metric median best" (impl: graft, libtorch,
@@ -66,7 +66,7 @@ def table(kept, threads):
                 x = g[0] / r[0]
                 met = x <= bound if lower else x >= bound
                 goal = f"{'<=' if lower else '>='} {bound}x {ref}: {'met' if met else 'MISSED'}"
-                verdicts.append((met, f"{label} at {t} thread(s): {x:.2f}x {ref} (best vs best {g[1] / r[1]:.2f}x)"))
+                verdicts.append((met, f"{label} at {t} thread(s): {x:.3f}x {ref} (best vs best {g[1] / r[1]:.2f}x)"))
             else:
                 goal = "n/a"
             rows.append(f"| {label} | {t} | {cell(g)} | {cell(lt)} | {cell(pt)} | {ratio(g, lt)} | {ratio(g, pt)} | {goal} |")
@@ -80,6 +80,7 @@ def section(args):
     missed = [text for met, text in verdicts if not met]
     lines = [TITLE, "",
              f"Command: `{args.command}`  ",
+             f"Commit: {args.commit}  ",
              f"Date: {args.date}  ",
              f"Machine: {args.machine}  ",
              f"Reference: torch {args.torch} (Debian libtorch-dev / python3-torch)", "",
@@ -116,6 +117,7 @@ def main():
     p.add_argument("results", nargs="?")
     p.add_argument("--command", default="")
     p.add_argument("--date", default="")
+    p.add_argument("--commit", default="")
     p.add_argument("--machine", default="")
     p.add_argument("--torch", default="")
     p.add_argument("--replace-section", metavar="DOC")

@@ -60,8 +60,9 @@ done
 # ---- report ------------------------------------------------------------------------
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 torch_version=$("$py" -c 'import torch; print(torch.__version__)')
+commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo "unknown (not a git checkout)")
 section=$("$py" "$here/report.py" "$results" \
-    --command "$command_line" --date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    --command "$command_line" --commit "$commit" --date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
     --machine "nproc $(nproc), $cpu, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
     --torch "$torch_version")
 echo "$section"
