@@ -85,7 +85,8 @@ Tensor hardswish(const Tensor& t) {
 }
 
 const Tensor& relu_(const Tensor& t) {
-    return detail::unary_inplace("relu_", UnaryOp::Relu, t, IntInputs::Keep, {}, [](const Tensor& s) { return relu(s); });
+    return detail::unary_inplace("relu_", UnaryOp::Relu, t, IntInputs::Keep, {},
+                                 [](const Tensor& s) { return relu(s); });
 }
 const Tensor& relu6_(const Tensor& t) {
     return detail::unary_inplace("relu6_", UnaryOp::Relu6, t, IntInputs::Keep, {},

@@ -33,8 +33,9 @@ Tensor neg(const Tensor& t) {
 Tensor exp(const Tensor& t) {
     Tensor out = detail::unary_forward("exp", UnaryOp::Exp, t, IntInputs::ToFloat);
     if (autograd::should_record({&t}))
-        autograd::record("exp", {t}, out,
-                         [so = SavedTensor(out)](const Tensor& g, const Needs&) { return Grads{mul(g, so.get("exp"))}; });
+        autograd::record("exp", {t}, out, [so = SavedTensor(out)](const Tensor& g, const Needs&) {
+            return Grads{mul(g, so.get("exp"))};
+        });
     return out;
 }
 
@@ -123,10 +124,12 @@ const Tensor& neg_(const Tensor& t) {
     return detail::unary_inplace("neg_", UnaryOp::Neg, t, IntInputs::Keep, {}, [](const Tensor& s) { return neg(s); });
 }
 const Tensor& exp_(const Tensor& t) {
-    return detail::unary_inplace("exp_", UnaryOp::Exp, t, IntInputs::ToFloat, {}, [](const Tensor& s) { return exp(s); });
+    return detail::unary_inplace("exp_", UnaryOp::Exp, t, IntInputs::ToFloat, {},
+                                 [](const Tensor& s) { return exp(s); });
 }
 const Tensor& log_(const Tensor& t) {
-    return detail::unary_inplace("log_", UnaryOp::Log, t, IntInputs::ToFloat, {}, [](const Tensor& s) { return log(s); });
+    return detail::unary_inplace("log_", UnaryOp::Log, t, IntInputs::ToFloat, {},
+                                 [](const Tensor& s) { return log(s); });
 }
 const Tensor& log1p_(const Tensor& t) {
     return detail::unary_inplace("log1p_", UnaryOp::Log1p, t, IntInputs::ToFloat, {},
@@ -144,7 +147,8 @@ const Tensor& abs_(const Tensor& t) {
     return detail::unary_inplace("abs_", UnaryOp::Abs, t, IntInputs::Keep, {}, [](const Tensor& s) { return abs(s); });
 }
 const Tensor& sign_(const Tensor& t) {
-    return detail::unary_inplace("sign_", UnaryOp::Sign, t, IntInputs::Keep, {}, [](const Tensor& s) { return sign(s); });
+    return detail::unary_inplace("sign_", UnaryOp::Sign, t, IntInputs::Keep, {},
+                                 [](const Tensor& s) { return sign(s); });
 }
 const Tensor& clamp_(const Tensor& t, std::optional<double> min, std::optional<double> max) {
     check(min || max, "clamp_", "at least one of min and max must be given (", describe(t), ")");

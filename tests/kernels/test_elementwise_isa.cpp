@@ -182,8 +182,10 @@ void compare_binary(Isa isa) {
         const bool positive = op == BinaryOp::Pow || op == BinaryOp::Div;
         for (int64_t n : kSizes) {
             const auto a = random_values<T>(size_t(n), positive ? 0.1 : -5.0, 5.0, uint32_t(k * 13 + n));
-            const auto b = random_values<T>(size_t(n), positive ? 0.1 : -5.0, positive ? 3.0 : 5.0, uint32_t(k * 17 + n));
-            for (auto [sa, sb, so] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {1, 0, 1}, {0, 1, 1}, {2, 3, 2}}) {
+            const auto b =
+                random_values<T>(size_t(n), positive ? 0.1 : -5.0, positive ? 3.0 : 5.0, uint32_t(k * 17 + n));
+            using Strides3 = std::tuple<int64_t, int64_t, int64_t>;
+            for (auto [sa, sb, so] : {Strides3{1, 1, 1}, {1, 0, 1}, {0, 1, 1}, {2, 3, 2}}) {
                 auto run = [&](Isa level) {
                     std::vector<T> as(size_t(std::max<int64_t>(n * sa, 1))), bs(size_t(std::max<int64_t>(n * sb, 1))),
                         out(size_t(std::max<int64_t>(n * so, 1)));

@@ -3,8 +3,9 @@
 // Each op is a template instantiated per loop, and the contiguous case is split
 // out, so the compiler vectorises it at that file's ISA (the float32 math in
 // unary_math.h is written for that). Formulas follow PyTorch's CPU kernels;
-// where one is rewritten (gelu's tanh form as x * sigmoid(2u)), it is the same
-// function with less cancellation.
+// where one is rewritten (gelu as x erfc(-x/sqrt 2)/2, its tanh form as
+// x sigmoid(2u), softplus as max(bx, 0) + log1p(e^-|bx|)), it is the same
+// function with less cancellation or overflow.
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -39,7 +40,8 @@ inline T apply(T x, const UnaryParams<T>& p) {
         if constexpr (std::is_floating_point_v<T>) return std::fabs(x);
         else return negative(x) ? T(-x) : x;
     }
-    if constexpr (Op == UnaryOp::Sign) return T(0) < x ? T(1) : (negative(x) ? T(-1) : T(0));  // 0 for 0 and NaN, as PyTorch
+    // sign: 0 for 0 and NaN, as PyTorch.
+    if constexpr (Op == UnaryOp::Sign) return T(0) < x ? T(1) : (negative(x) ? T(-1) : T(0));
     // Comparisons written so that NaN passes through, as in torch.clamp.
     if constexpr (Op == UnaryOp::Clamp) {
         const T lo = x < p.lo ? p.lo : x;
