@@ -14,10 +14,13 @@
 // a + i*stride_a, b + i*stride_b, c + i*stride_c (a stride of 0 reuses one
 // operand for every product, as a broadcast batch dimension does).
 //
-// Internals (kernels/cpu/gemm/): a cache-blocked driver with packed panels and
-// a register-blocked micro-kernel, compiled once per ISA level and picked at
-// run time (kernels/cpu/isa.h). gemm_ref is the naive triple loop the tests
-// compare against.
+// Internals (kernels/cpu/gemm/, BLIS-structured): gemm_driver.cpp runs the five
+// loops (NC, KC with B packed, MC with A packed, NR, MR) around a register-
+// blocked micro-kernel; gemm_blocking.cpp holds the table of MR, NR, MC, KC, NC
+// and micro-kernels per ISA level (kernels/cpu/isa.h) and dtype: float 14x32
+// (AVX-512), 6x16 (AVX2), double 14x16 / 6x8, bf16 14x32 (AVX512_BF16), scalar
+// references. Small products skip packing. gemm_ref is the naive triple loop
+// the tests compare against.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +38,16 @@ void sgemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int
 void dgemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                            const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
                            int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch);
+
+// bfloat16 GEMM accumulating in float32: A and B hold bf16 bits (the top half
+// of a float32, as core's BFloat16), C, alpha and beta are float32; layouts as
+// above. Runs on AVX512_BF16 (vdpbf16ps, two k steps per instruction) when
+// kernels::cpu_has_avx512_bf16() and the active level is avx512; elsewhere it
+// widens A and B to float32 (exact) and calls sgemm. Products are exact in
+// float32, so the result differs from sgemm on the widened inputs only by the
+// order of float32 additions.
+void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const uint16_t* a,
+               int64_t lda, const uint16_t* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // The same product by the naive triple loop (single thread, accumulating in T);
 // the readable truth the fast kernels are tested against. Defined for float, double.
