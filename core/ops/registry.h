@@ -9,7 +9,7 @@
 namespace graft::ops {
 
 enum class Family { Creation, Random, Convert, View, Indexing, Join, Binary, Compare, Unary, Activation,
-                    Reduction, Softmax, Matmul };
+                    Reduction, Softmax, Matmul, Conv, Pool };
 
 struct OpInfo {
     std::string_view name;
@@ -74,6 +74,9 @@ inline constexpr std::array kOps = std::to_array<OpInfo>({
     {"logsumexp", Family::Reduction, 1, true},
     {"softmax", Family::Softmax, 1, true},       {"log_softmax", Family::Softmax, 1, true},
     {"matmul", Family::Matmul, 2, true},
+    // convolution and pooling (NCHW)
+    {"conv2d", Family::Conv, 3, true},           {"max_pool2d", Family::Pool, 1, true},
+    {"avg_pool2d", Family::Pool, 1, true},       {"adaptive_avg_pool2d", Family::Pool, 1, true},
 });
 
 constexpr const OpInfo* find_op(std::string_view name) {

@@ -1,0 +1,3 @@
+// The SIMD depthwise kernels compiled for the avx512 level (flags set per file in CMake).
+#define GRAFT_ISA_NAMESPACE avx512
+#include "kernels/cpu/conv/conv_depthwise_impl.h"
