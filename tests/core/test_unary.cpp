@@ -98,8 +98,9 @@ void check_forward(const ForwardCase& c, int64_t n, double rtol) {
 }  // namespace
 
 TEST_CASE("unary ops and activations match long double libm", "[unary][activation]") {
-    // float32: the vectorised approximations are within 8 ulp (kernels/cpu/elementwise/unary_math.h).
-    for (const ForwardCase& c : forward_cases()) check_forward<float>(c, 4001, 8 * 1.1920929e-7);
+    // float32: the vectorised approximations are within 9 ulp (kernels/cpu/elementwise/unary_math.h),
+    // and 9 ulp are at most 9 epsilon relative.
+    for (const ForwardCase& c : forward_cases()) check_forward<float>(c, 4001, 10 * 1.1920929e-7);
     for (const ForwardCase& c : forward_cases()) check_forward<double>(c, 4001, c.f64_ulps * 2.220446e-16);
 }
 
