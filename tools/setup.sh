@@ -77,5 +77,7 @@ fi
 configure+=(${GRAFT_CMAKE_ARGS:-})
 log "configuring $build_dir"
 "${configure[@]}"
+cuda=$(sed -n 's/^GRAFT_CUDA:BOOL=//p' "$build_dir/CMakeCache.txt")
+log "GRAFT_CUDA=${cuda:-?} ($(command -v nvcc || echo 'no nvcc on PATH'))"
 log "building $build_dir with $jobs jobs"
 cmake --build "$build_dir" -j "$jobs"
