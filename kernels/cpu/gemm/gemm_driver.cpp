@@ -14,9 +14,8 @@
 // on its rectangle with its own packed buffers: one fork-join per call, no barrier.
 // Every C element is computed by one thread over k in KC slices whose boundaries
 // depend on k alone, so results are bit-identical for any thread count.
-// Operands few rows or columns reuse are read in place instead of packed (the
-// table's a_inplace_n, b_inplace_m), which makes small products packing-free;
-// batches of products go one per thread when there are enough of them.
+// An A that few columns reuse (n <= the table's a_inplace_n) is read in place
+// instead of packed; batches of products go one per thread when there are enough.
 #include <algorithm>
 #include <memory>
 #include <new>
@@ -58,71 +57,61 @@ int64_t kc_step(int64_t kc_max, const GemmConfig<In, Out>& cfg, int64_t k) {
     return round_up(ceil_div(k, ceil_div(k, kc_max)), cfg.k_unit);
 }
 
-// Where the micro-kernel finds op(A) and op(B): packed panels, or in place
-// (gemm_kernel.h, a_inplace_n / b_inplace_m). Decided once per problem, by shape.
-struct Operands {
-    bool a_inplace, b_inplace;
-};
+// Whether the micro-kernel reads op(A) in place (gemm_kernel.h, a_inplace_n)
+// rather than packed: decided once per problem, by shape.
 template <typename In, typename Out>
-Operands choose_operands(const GemmConfig<In, Out>& cfg, const GemmProblem<In, Out>& g) {
-    if (!cfg.ukernel_strided) return {false, false};
-    return {g.n <= cfg.a_inplace_n, !g.trans_b && g.m <= cfg.b_inplace_m};
+bool a_in_place(const GemmConfig<In, Out>& cfg, const GemmProblem<In, Out>& g) {
+    return cfg.ukernel_strided && g.n <= cfg.a_inplace_n;
 }
 
-// Loops 2 and 1 over one packed (or in-place) A block [mc, kc] and B block [kc, nc]:
-// every MR x NR tile of C[ic : ic+mc, jc : jc+nc] gets one micro-kernel call.
-// a_panel(ir) / b_panel(jr) give each micro-panel's start and strides.
+// Loops 2 and 1 over one A block [mc, kc] (packed, or in place) and the packed B
+// block [kc, nc]: every MR x NR tile of C[ic : ic+mc, jc : jc+nc] gets one
+// micro-kernel call. a_panel(ir) gives each A micro-panel's start and strides.
 struct Panel {
     const void* data;
-    int64_t rs, cs;  // A: element (i, p) at rs*i + cs*p; B: row p at rs*p
+    int64_t rs, cs;  // element (i, p) at rs*i + cs*p
 };
-template <typename In, typename Out, typename APanel, typename BPanel>
-void macro_kernel(const GemmConfig<In, Out>& cfg, bool packed, int64_t mc, int64_t nc, int64_t kc, Out alpha,
-                  Out beta, Out* c, int64_t ldc, const APanel& a_panel, const BPanel& b_panel) {
-    for (int64_t jr = 0; jr < nc; jr += cfg.nr) {      // loop 2: NR columns, one B micro-panel
-        const Panel bj = b_panel(jr);
+template <typename In, typename Out, typename APanel>
+void macro_kernel(const GemmConfig<In, Out>& cfg, bool a_inplace, int64_t mc, int64_t nc, int64_t kc, Out alpha,
+                  Out beta, const In* bp, Out* c, int64_t ldc, const APanel& a_panel) {
+    const int64_t kp = round_up(kc, cfg.k_unit);
+    for (int64_t jr = 0; jr < nc; jr += cfg.nr)        // loop 2: NR columns, one B micro-panel
         for (int64_t ir = 0; ir < mc; ir += cfg.mr) {  // loop 1: MR rows, one A micro-panel
-            const Panel ai = a_panel(ir);
             const int64_t m = std::min(cfg.mr, mc - ir), n = std::min(cfg.nr, nc - jr);
-            Out* cij = c + ir * ldc + jr;
+            const Panel ai = a_panel(ir);
             const In* pa = static_cast<const In*>(ai.data);
-            const In* pb = static_cast<const In*>(bj.data);
-            if (packed) cfg.ukernel(m, n, kc, alpha, pa, pb, beta, cij, ldc, 1);
-            else cfg.ukernel_strided(m, n, kc, alpha, pa, ai.rs, ai.cs, pb, bj.rs, beta, cij, ldc, 1);
+            Out* cij = c + ir * ldc + jr;
+            if (a_inplace) cfg.ukernel_strided(m, n, kc, alpha, pa, ai.rs, ai.cs, bp + jr * kp, beta, cij, ldc, 1);
+            else cfg.ukernel(m, n, kc, alpha, pa, bp + jr * kp, beta, cij, ldc, 1);
         }
-    }
 }
 
 // One product's C[i0:i1, j0:j1] by the five loops, on the calling thread.
 template <typename In, typename Out>
-void gemm_rectangle(const GemmConfig<In, Out>& cfg, const GemmProblem<In, Out>& g, Operands where, const In* a,
+void gemm_rectangle(const GemmConfig<In, Out>& cfg, const GemmProblem<In, Out>& g, bool a_inplace, const In* a,
                     const In* b, Out* c, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-    const int64_t step = kc_step(where.a_inplace ? cfg.kc_a_inplace : cfg.kc, cfg, g.k);
+    const int64_t step = kc_step(a_inplace ? cfg.kc_a_inplace : cfg.kc, cfg, g.k);
     const int64_t kc_max = std::min(step, round_up(g.k, cfg.k_unit));
     const int64_t rs_a = g.trans_a ? 1 : g.lda, cs_a = g.trans_a ? g.lda : 1;  // op(A) in place
     In* ap = scratch<In>(0, round_up(std::min(cfg.mc, i1 - i0), cfg.mr) * kc_max);
-    In* bp = where.b_inplace ? nullptr : scratch<In>(1, round_up(std::min(cfg.nc, j1 - j0), cfg.nr) * kc_max);
-    const bool packed = !where.a_inplace && !where.b_inplace;
+    In* bp = scratch<In>(1, round_up(std::min(cfg.nc, j1 - j0), cfg.nr) * kc_max);
     for (int64_t jc = j0; jc < j1; jc += cfg.nc) {  // loop 5: NC columns of C and B
         const int64_t nc = std::min(cfg.nc, j1 - jc);
         for (int64_t pc = 0; pc < g.k; pc += step) {  // loop 4: KC slice of k; pack B[pc, jc]
             const int64_t kc = std::min(step, g.k - pc), kp = round_up(kc, cfg.k_unit);
             const Out beta = pc == 0 ? g.beta : Out(1);  // later slices add to C
-            if (!where.b_inplace) cfg.pack_b(g.trans_b, b, g.ldb, jc, nc, pc, kc, bp);
-            const auto b_panel = [&](int64_t jr) {
-                return where.b_inplace ? Panel{b + pc * g.ldb + jc + jr, g.ldb, 1} : Panel{bp + jr * kp, cfg.nr, 1};
-            };
+            cfg.pack_b(g.trans_b, b, g.ldb, jc, nc, pc, kc, bp);
             for (int64_t ic = i0; ic < i1; ic += cfg.mc) {  // loop 3: MC rows of C and A; pack A[ic, pc]
                 const int64_t mc = std::min(cfg.mc, i1 - ic), full = mc / cfg.mr * cfg.mr;
                 // In place, only a last short panel is packed: rows past m must not be read.
-                if (!where.a_inplace) cfg.pack_a(g.trans_a, a, g.lda, ic, mc, pc, kc, ap);
+                if (!a_inplace) cfg.pack_a(g.trans_a, a, g.lda, ic, mc, pc, kc, ap);
                 else if (full < mc) cfg.pack_a(g.trans_a, a, g.lda, ic + full, mc - full, pc, kc, ap);
                 const auto a_panel = [&](int64_t ir) {
-                    if (!where.a_inplace) return Panel{ap + ir * kp, 1, cfg.mr};
+                    if (!a_inplace) return Panel{ap + ir * kp, 1, cfg.mr};
                     if (ir >= full) return Panel{ap, 1, cfg.mr};
                     return Panel{a + (ic + ir) * rs_a + pc * cs_a, rs_a, cs_a};
                 };
-                macro_kernel(cfg, packed, mc, nc, kc, g.alpha, beta, c + ic * g.ldc + jc, g.ldc, a_panel, b_panel);
+                macro_kernel(cfg, a_inplace, mc, nc, kc, g.alpha, beta, bp, c + ic * g.ldc + jc, g.ldc, a_panel);
             }
         }
     }
@@ -165,8 +154,8 @@ void gemm_product(const GemmConfig<In, Out>& cfg, const GemmProblem<In, Out>& g,
     const In* b = g.b + bi * g.stride_b;
     Out* c = g.c + bi * g.stride_c;
     if (g.k == 0 || g.alpha == Out(0)) return scale_c(g.m, g.n, g.beta, c, g.ldc);
-    const Operands where = choose_operands(cfg, g);
-    if (nthreads <= 1) return gemm_rectangle(cfg, g, where, a, b, c, 0, g.m, 0, g.n);
+    const bool a_inplace = a_in_place(cfg, g);
+    if (nthreads <= 1) return gemm_rectangle(cfg, g, a_inplace, a, b, c, 0, g.m, 0, g.n);
     const Grid grid = choose_grid(cfg, g.m, g.n, g.k, nthreads);
     const int64_t pm = ceil_div(g.m, cfg.mr), pn = ceil_div(g.n, cfg.nr);  // micro-panels along m and n
     parallel_for(0, grid.tm * grid.tn, 1, [&](int64_t lo, int64_t hi) {
@@ -174,7 +163,7 @@ void gemm_product(const GemmConfig<In, Out>& cfg, const GemmProblem<In, Out>& g,
             const int64_t ti = t / grid.tn, tj = t % grid.tn;
             const int64_t i0 = std::min(g.m, pm * ti / grid.tm * cfg.mr), i1 = std::min(g.m, pm * (ti + 1) / grid.tm * cfg.mr);
             const int64_t j0 = std::min(g.n, pn * tj / grid.tn * cfg.nr), j1 = std::min(g.n, pn * (tj + 1) / grid.tn * cfg.nr);
-            if (i0 < i1 && j0 < j1) gemm_rectangle(cfg, g, where, a, b, c, i0, i1, j0, j1);
+            if (i0 < i1 && j0 < j1) gemm_rectangle(cfg, g, a_inplace, a, b, c, i0, i1, j0, j1);
         }
     });
 }

@@ -33,13 +33,12 @@ template <typename In, typename Out>
 using GemmUkernel = void (*)(int64_t m, int64_t n, int64_t k, Out alpha, const In* a, const In* b, Out beta, Out* c,
                              int64_t rs_c, int64_t cs_c);
 
-// The same product with A and B read in place, to skip packing: A element (i, p)
-// at a[i*rs_a + p*cs_a] (all MR rows readable), B row p at b + p*rs_b, contiguous
-// along n (loads past n masked off). The packed form is rs_a 1, cs_a MR, rs_b NR.
+// The same product with A read in place, to skip packing it: A element (i, p)
+// at a[i*rs_a + p*cs_a], all MR rows readable; B packed as above. (The packed
+// A panel is rs_a 1, cs_a MR.)
 template <typename In, typename Out>
 using GemmUkernelStrided = void (*)(int64_t m, int64_t n, int64_t k, Out alpha, const In* a, int64_t rs_a,
-                                    int64_t cs_a, const In* b, int64_t rs_b, Out beta, Out* c, int64_t rs_c,
-                                    int64_t cs_c);
+                                    int64_t cs_a, const In* b, Out beta, Out* c, int64_t rs_c, int64_t cs_c);
 
 // Packs a block of op(X) (X row-major with leading dimension ld, transposed when
 // `trans`) into micro-panels: pack_a walks rows [r0, r0+rows) x k [p0, p0+kc),
@@ -50,11 +49,12 @@ using GemmPack = void (*)(bool trans, const In* x, int64_t ld, int64_t r0, int64
 
 // One row of the blocking table: register block, cache blocks, and the
 // functions built for them. MC is a multiple of MR, NC of NR, KC of k_unit.
-// With a strided micro-kernel, the driver reads op(A) in place when n <= a_inplace_n
-// and op(B) (untransposed only) when m <= b_inplace_m: packing an operand that
-// few columns (rows) reuse costs more than it saves. With A in place, k slices
-// grow to kc_a_inplace: the B block [kc, n <= a_inplace_n] still fits L2, and
-// long runs along A's rows keep the hardware prefetchers ahead.
+// With a strided micro-kernel, the driver reads op(A) in place when n <= a_inplace_n:
+// packing an A that few columns reuse costs more than it saves (12544x576x64:
+// 93 GFLOP/s in place, 62 packed, on Zen 4). k slices then grow to kc_a_inplace:
+// the B block [kc, n <= a_inplace_n] still fits L2, and long runs along A's rows
+// keep the hardware prefetchers ahead. (B is always packed: read in place it
+// lost at every m measured, 4 to 96, with cold caches.)
 template <typename In, typename Out>
 struct GemmConfig {
     const char* name;        // e.g. "avx512 14x32", for test and benchmark messages
@@ -65,7 +65,7 @@ struct GemmConfig {
     GemmPack<In> pack_a;
     GemmPack<In> pack_b;
     GemmUkernelStrided<In, Out> ukernel_strided = nullptr;  // optional
-    int64_t a_inplace_n = 0, b_inplace_m = 0;               // 0: always pack
+    int64_t a_inplace_n = 0;                                // 0: always pack A
     int64_t kc_a_inplace = 0;
 };
 
@@ -117,8 +117,7 @@ void gemm_ukernel_avx2_6x8(int64_t m, int64_t n, int64_t k, double alpha, const 
 void gemm_ukernel_avx512_14x32(int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
                                float beta, float* c, int64_t rs_c, int64_t cs_c);
 void gemm_ukernel_avx512_14x32_strided(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t rs_a,
-                                       int64_t cs_a, const float* b, int64_t rs_b, float beta, float* c, int64_t rs_c,
-                                       int64_t cs_c);
+                                       int64_t cs_a, const float* b, float beta, float* c, int64_t rs_c, int64_t cs_c);
 void gemm_ukernel_avx512_14x16(int64_t m, int64_t n, int64_t k, double alpha, const double* a, const double* b,
                                double beta, double* c, int64_t rs_c, int64_t cs_c);
 void gemm_ukernel_avx512bf16_14x32(int64_t m, int64_t n, int64_t k, float alpha, const bf16_bits* a,
@@ -130,6 +129,13 @@ template <typename T, int MR>
 void gemm_pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, T* dst);
 template <typename T, int NR>
 void gemm_pack_b(bool trans, const T* b, int64_t ldb, int64_t j0, int64_t nc, int64_t p0, int64_t kc, T* dst);
+// The same layouts with AVX-512 (gemm_pack_avx512.cpp, float, MR <= 16, NR % 16 == 0).
+template <int MR>
+void gemm_pack_a_avx512(bool trans, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+                        float* dst);
+template <int NR>
+void gemm_pack_b_avx512(bool trans, const float* b, int64_t ldb, int64_t j0, int64_t nc, int64_t p0, int64_t kc,
+                        float* dst);
 // bf16 pair layout: [ceil(kc/2)][R][2].
 template <int MR>
 void gemm_pack_a_bf16(bool trans, const bf16_bits* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc,

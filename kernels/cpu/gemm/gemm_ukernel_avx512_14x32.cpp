@@ -9,7 +9,6 @@
 // on Zen 4, two on Intel server cores). Packed layouts, edge and beta rules: gemm_kernel.h.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/gemm/gemm_kernel.h"
@@ -64,30 +63,47 @@ inline void store_row(T* out, typename Zmm<T>::V acc, T alpha, T beta, int64_t l
     Z::store(out, r, mask);
 }
 
-// The register-blocked product acc[MR][NV] = A[MR, k] · B[k, NR]: A element (i, p)
-// at a[i*rs_a + p*cs_a], B row p at b + p*rs_b (contiguous along n), loads under
-// b_mask unless kPacked. A function of its own (not inlined) so the register
-// allocator sees only the loop: 28 accumulators, 2 B vectors, 1 broadcast.
+// The register-blocked product acc[MR][NV] = A[MR, k] · bp[k, NR]: A element
+// (i, p) at a[i*rs_a + p*cs_a] (the packed panel: rs_a 1, cs_a MR, constants
+// when kPacked), B packed. A whole tile with contiguous C rows (c != nullptr) is
+// stored straight from the registers: out = alpha·acc (+ beta·out); any other
+// tile goes to `out` for the caller. A function of its own (not inlined) so the
+// register allocator sees only this: 28 accumulators, 2 B vectors, 1 broadcast.
 template <typename T, int MR, int NV, bool kPacked>
 __attribute__((noinline)) void accumulate(int64_t k, const T* __restrict a, int64_t rs_a, int64_t cs_a,
-                                          const T* __restrict b, int64_t rs_b, const typename Zmm<T>::Mask* b_mask,
+                                          const T* __restrict b, T alpha, T beta, T* __restrict c, int64_t rs_c,
                                           typename Zmm<T>::V (&out)[MR][NV]) {
     using Z = Zmm<T>;
+    constexpr int NR = NV * Z::L;
+    if constexpr (kPacked) rs_a = 1, cs_a = MR;
     typename Z::V acc[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = Z::zero();
-    for (int64_t p = 0; p < k; ++p, a += cs_a, b += rs_b) {
+    for (int64_t p = 0; p < k; ++p, a += cs_a, b += NR) {
         typename Z::V bv[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) bv[v] = kPacked ? Z::load(b + v * Z::L) : Z::load(b + v * Z::L, b_mask[v]);
+        for (int v = 0; v < NV; ++v) bv[v] = Z::load(b + v * Z::L);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
-            const typename Z::V av = Z::set1(kPacked ? a[i] : a[i * rs_a]);
+            const typename Z::V av = Z::set1(a[i * rs_a]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) acc[i][v] = Z::fmadd(av, bv[v], acc[i][v]);
         }
+    }
+    if (c) {
+        const typename Z::V va = Z::set1(alpha), vb = Z::set1(beta);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) {
+                T* row = c + i * rs_c + v * Z::L;
+                typename Z::V r = alpha == T(1) ? acc[i][v] : Z::mul(va, acc[i][v]);
+                if (beta != T(0)) r = Z::fmadd(vb, Z::load(row), r);
+                Z::store(row, r);
+            }
+        return;
     }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
@@ -95,22 +111,24 @@ __attribute__((noinline)) void accumulate(int64_t k, const T* __restrict a, int6
         for (int v = 0; v < NV; ++v) out[i][v] = acc[i][v];
 }
 
-// c[m, n] = alpha · A · B + beta · c on one MR x NR tile. Packed panels (kPacked:
-// rs_a 1, cs_a MR, rs_b NR) are zero-padded, so every load is whole. Otherwise all
-// MR rows of A must be readable (the driver packs a short edge panel) and B loads
-// past n are masked off.
+// c[m, n] = alpha · A · bp + beta · c on one MR x NR tile; all MR rows of A are
+// read (packed panels are zero-padded; the driver packs a short in-place edge).
 template <typename T, int MR, int NV, bool kPacked>
 inline void ukernel(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rs_a, int64_t cs_a, const T* b,
-                    int64_t rs_b, T beta, T* c, int64_t rs_c, int64_t cs_c) {
+                    T beta, T* c, int64_t rs_c, int64_t cs_c) {
     using Z = Zmm<T>;
     constexpr int NR = NV * Z::L;
-    typename Z::Mask b_mask[NV];
-    for (int v = 0; v < NV; ++v) {
-        const int64_t lanes = std::clamp<int64_t>(n - v * Z::L, 0, Z::L);
-        b_mask[v] = typename Z::Mask(lanes == Z::L ? ~0u : (1u << lanes) - 1);
-    }
+    if (cs_c == 1)  // C's rows arrive (owned, for writing) while the k loop runs
+        for (int64_t i = 0; i < m; ++i) {
+            const char* row = reinterpret_cast<const char*>(c + i * rs_c);
+            _mm_prefetch(row, _MM_HINT_ET0);
+            _mm_prefetch(row + sizeof(T) * (n - 1), _MM_HINT_ET0);
+            if (sizeof(T) * n > 128) _mm_prefetch(row + 64, _MM_HINT_ET0);
+        }
     typename Z::V acc[MR][NV];
-    accumulate<T, MR, NV, kPacked>(k, a, rs_a, cs_a, b, rs_b, b_mask, acc);
+    const bool whole = m == MR && n == NR && cs_c == 1;
+    accumulate<T, MR, NV, kPacked>(k, a, rs_a, cs_a, b, alpha, beta, whole ? c : nullptr, rs_c, acc);
+    if (whole) return;
     if (cs_c == 1) {  // rows of C contiguous: vector stores, the last vector masked
         for (int64_t i = 0; i < m; ++i)
             for (int v = 0; v < NV && v * Z::L < n; ++v)
@@ -131,18 +149,17 @@ inline void ukernel(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_
 
 void gemm_ukernel_avx512_14x32(int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
                                float beta, float* c, int64_t rs_c, int64_t cs_c) {
-    ukernel<float, 14, 2, true>(m, n, k, alpha, a, 1, 14, b, 32, beta, c, rs_c, cs_c);
+    ukernel<float, 14, 2, true>(m, n, k, alpha, a, 1, 14, b, beta, c, rs_c, cs_c);
 }
 
 void gemm_ukernel_avx512_14x32_strided(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t rs_a,
-                                       int64_t cs_a, const float* b, int64_t rs_b, float beta, float* c, int64_t rs_c,
-                                       int64_t cs_c) {
-    ukernel<float, 14, 2, false>(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, beta, c, rs_c, cs_c);
+                                       int64_t cs_a, const float* b, float beta, float* c, int64_t rs_c, int64_t cs_c) {
+    ukernel<float, 14, 2, false>(m, n, k, alpha, a, rs_a, cs_a, b, beta, c, rs_c, cs_c);
 }
 
 void gemm_ukernel_avx512_14x16(int64_t m, int64_t n, int64_t k, double alpha, const double* a, const double* b,
                                double beta, double* c, int64_t rs_c, int64_t cs_c) {
-    ukernel<double, 14, 2, true>(m, n, k, alpha, a, 1, 14, b, 16, beta, c, rs_c, cs_c);
+    ukernel<double, 14, 2, true>(m, n, k, alpha, a, 1, 14, b, beta, c, rs_c, cs_c);
 }
 
 }  // namespace graft::kernels::cpu
