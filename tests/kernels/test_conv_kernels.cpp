@@ -115,32 +115,57 @@ TEST_CASE("im2col path matches the depthwise reference, dilated and strided", "[
     im2col_matches_depthwise<double>(g);
 }
 
-TEST_CASE("im2col path over several pixel blocks matches a direct loop", "[kernels][conv]") {
-    // 64 channels, 3x3: 576 column rows, so a 40x40 output (1600 pixels) takes several blocks.
-    ConvGeometry g;
-    g.n = 2, g.c = 64, g.h = 40, g.w = 40, g.o = 5, g.kh = g.kw = 3, g.ho = 40, g.wo = 40, g.pad_top = g.pad_left = 1;
-    REQUIRE(conv_pixel_block(g.c * 9, g.ho * g.wo, sizeof(double)) < g.ho * g.wo);
-    const auto x = lcg<double>(size_t(g.n * g.c * g.h * g.w), 8), w = lcg<double>(size_t(g.o * g.c * 9), 9);
+namespace {
+
+// The general path (forward, dx, dw) against direct loops, groups == 1.
+void general_vs_loops(const ConvGeometry& g) {
+    const auto x = lcg<double>(size_t(g.n * g.c * g.h * g.w), 8), w = lcg<double>(size_t(g.o * g.c * g.kh * g.kw), 9);
     const auto dy = lcg<double>(size_t(g.n * g.o * g.ho * g.wo), 10);
     std::vector<double> y(dy.size()), want(dy.size(), 0.0), dw(w.size()), want_dw(w.size(), 0.0);
+    std::vector<double> dx(x.size()), want_dx(x.size(), 0.0);
     for (int64_t n = 0; n < g.n; ++n)
         for (int64_t o = 0; o < g.o; ++o)
             for (int64_t c = 0; c < g.c; ++c)
-                for (int64_t i = 0; i < 3; ++i)
-                    for (int64_t j = 0; j < 3; ++j)
+                for (int64_t i = 0; i < g.kh; ++i)
+                    for (int64_t j = 0; j < g.kw; ++j)
                         for (int64_t ho = 0; ho < g.ho; ++ho)
                             for (int64_t wo = 0; wo < g.wo; ++wo) {
-                                const int64_t h = ho - 1 + i, ww = wo - 1 + j;
+                                const int64_t h = ho * g.stride_h - g.pad_top + i, ww = wo * g.stride_w - g.pad_left + j;
                                 if (h < 0 || h >= g.h || ww < 0 || ww >= g.w) continue;
-                                const double xv = x[size_t(((n * g.c + c) * g.h + h) * g.w + ww)];
+                                const size_t xi = size_t(((n * g.c + c) * g.h + h) * g.w + ww);
                                 const size_t yi = size_t(((n * g.o + o) * g.ho + ho) * g.wo + wo);
-                                want[yi] += w[size_t(((o * g.c + c) * 3 + i) * 3 + j)] * xv;
-                                want_dw[size_t(((o * g.c + c) * 3 + i) * 3 + j)] += dy[yi] * xv;
+                                const size_t wi = size_t(((o * g.c + c) * g.kh + i) * g.kw + j);
+                                want[yi] += w[wi] * x[xi];
+                                want_dw[wi] += dy[yi] * x[xi];
+                                want_dx[xi] += dy[yi] * w[wi];
                             }
     conv2d_forward_im2col(g, x.data(), w.data(), static_cast<const double*>(nullptr), y.data());
-    compare(y, want, "im2col forward, blocked", g);
+    compare(y, want, "im2col forward", g);
+    conv2d_backward_input_col2im(g, dy.data(), w.data(), dx.data());
+    compare(dx, want_dx, "col2im backward_input", g);
     conv2d_backward_weight_im2col(g, x.data(), dy.data(), dw.data());
-    compare(dw, want_dw, "im2col backward_weight, blocked", g);
+    compare(dw, want_dw, "im2col backward_weight", g);
+}
+
+}  // namespace
+
+TEST_CASE("im2col path over blocks of pixels and blocks of images matches direct loops", "[kernels][conv]") {
+    // 64 channels, 3x3: 576 column rows, so a 40x40 output (1600 pixels) takes several pixel blocks.
+    ConvGeometry g;
+    g.n = 2, g.c = 64, g.h = 40, g.w = 40, g.o = 5, g.kh = g.kw = 3, g.ho = 40, g.wo = 40, g.pad_top = g.pad_left = 1;
+    REQUIRE(conv_block_plan(g, g.c * 9, sizeof(double)).pixels < g.ho * g.wo);
+    general_vs_loops(g);
+    // 256 channels at 7x7, batch 7: blocks of 4 and 3 whole images.
+    g.n = 7, g.c = 256, g.h = g.w = g.ho = g.wo = 7, g.o = 3;
+    const ConvBlockPlan plan = conv_block_plan(g, g.c * 9, sizeof(double));
+    REQUIRE(plan.images > 1);
+    REQUIRE(plan.images < g.n);
+    REQUIRE(g.n % plan.images != 0);
+    general_vs_loops(g);
+    // stride 2, asymmetric padding, whole batch in one block
+    g.n = 3, g.c = 5, g.h = 9, g.w = 8, g.kh = 3, g.kw = 2, g.stride_h = g.stride_w = 2, g.pad_top = 0, g.pad_left = 1;
+    g.ho = (9 + 0 + 1 - 3) / 2 + 1, g.wo = (8 + 1 + 0 - 2) / 2 + 1;
+    general_vs_loops(g);
 }
 
 TEST_CASE("1x1 path matches the im2col path", "[kernels][conv]") {

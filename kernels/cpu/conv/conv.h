@@ -14,11 +14,11 @@
 //   1x1       stride 1, no padding: y_n = W · x_n is a GEMM on NCHW as it lies.
 //   depthwise groups == C == O: direct kernels (conv_depthwise.h); SIMD for
 //             3x3 and 5x5 at stride 1 and 2, dilation 1; conv_depthwise_ref otherwise.
-//   general   im2col, then GEMM (kernels/cpu/gemm.h), one block of output
-//             pixels of one image at a time: the column buffer of a block,
-//             [C/groups*kH*kW, pb], stays under kConvColumnBudget bytes (in L2)
-//             whatever the batch and image size. Blocks run in parallel, each
-//             with a single-threaded GEMM.
+//   general   im2col, then GEMM (kernels/cpu/gemm.h), one block at a time: a
+//             run of output pixels of one image, or several whole small images.
+//             The column buffer of a block, [C/groups*kH*kW, columns], is
+//             bounded whatever the batch and image size (kConvColumnBudget).
+//             Blocks run in parallel, each with a single-threaded GEMM.
 //
 // Backward:
 //   dx   general: col = Wᵀ · dy block, then col2im adds col back into dx;
@@ -53,8 +53,12 @@ struct ConvGeometry {
     bool is_depthwise() const { return groups == c && groups == o && groups > 1; }
 };
 
-// Column buffer bound of the general path per block, in bytes (a block keeps at least 16 pixels).
+// The general path's blocks: columns of one block in at most kConvColumnBudget
+// bytes (to stay in L2 while the GEMM packs them), but at least kConvMinColumns
+// columns, so that packing the weights once per GEMM stays a small cost even
+// when a kernel has thousands of column rows (7x7x512: then the block is L3's).
 inline constexpr int64_t kConvColumnBudget = int64_t(512) << 10;
+inline constexpr int64_t kConvMinColumns = 256;
 
 // y = conv(x, w) + bias (bias may be null). Picks the path as described above.
 template <typename T> void conv2d_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y);
@@ -71,8 +75,13 @@ template <typename T> void conv2d_forward_im2col(const ConvGeometry& g, const T*
 template <typename T> void conv2d_backward_input_col2im(const ConvGeometry& g, const T* dy, const T* w, T* dx);
 template <typename T> void conv2d_backward_weight_im2col(const ConvGeometry& g, const T* x, const T* dy, T* dw);
 
-// Pixels per block for a column matrix of `col_rows` rows: the budget's fit,
-// evened out over the blocks of `pixels` (so no block is a sliver).
-int64_t conv_pixel_block(int64_t col_rows, int64_t pixels, int64_t elem_size);
+// How the general path cuts the work for a column matrix of `col_rows` rows:
+// `images` whole images per block (when an image is smaller than the budget's
+// fit), else `pixels` output pixels of one image per block (the fit, evened out
+// over the image so no block is a sliver). A function of the geometry alone.
+struct ConvBlockPlan {
+    int64_t images = 1, pixels = 1;
+};
+ConvBlockPlan conv_block_plan(const ConvGeometry& g, int64_t col_rows, int64_t elem_size);
 
 }  // namespace graft::kernels::cpu

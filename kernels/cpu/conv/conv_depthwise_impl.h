@@ -9,12 +9,18 @@
 //   xph[p][r][m] = xpad[r][m*S + p],   xpad[r][q] = x[r - pt][q - pl] (0 outside)
 //
 // so tap (i, j) of output column wo reads xph[j % S][ho*S + i][wo + j / S]:
-// consecutive wo are consecutive in memory for either stride.
+// consecutive wo are consecutive in memory for either stride. Planes narrower
+// than a vector use channels as lanes instead (conv_depthwise_cblock.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/cpu/conv/conv_depthwise.h"
 #include "kernels/parallel.h"
@@ -42,12 +48,15 @@ struct Simd {
         for (int64_t l = 0; l < L; ++l) v[l] = s;
         return v;
     }
-    // a*b + c, one fused instruction where the level has FMA.
+    // a*b + c, one fused instruction where the level has FMA. (ISO C++ builds do
+    // not contract a*b + c, and a lane loop of std::fma is not vectorised.)
     static V fmadd(V a, V b, V c) {
-#if defined(__FMA__)
-        V r;
-        for (int64_t l = 0; l < L; ++l) r[l] = std::fma(a[l], b[l], c[l]);
-        return r;
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) return (V)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+        else return (V)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif defined(__FMA__)
+        if constexpr (std::is_same_v<T, float>) return (V)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+        else return (V)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
 #else
         return a * b + c;
 #endif
@@ -133,6 +142,24 @@ void forward_plane(const ConvGeometry& g, const PhasePlane<T, K, S>& xp, const T
     }
 }
 
+// Phase P of one dx row in phase space: out[m] = sum over the kernel rows i
+// that reach this row (their dy rows in src[v], weights in wrow[v]) and the
+// taps j = P (mod S) of w[i][j] * dyrow[m - (j - P)/S].
+template <typename T, int K, int S, int P>
+void backward_input_phase(int nv, const T* const* src, const typename Simd<T>::V* const* wrow, int64_t mp, T* out) {
+    using S_ = Simd<T>;
+    using V = typename S_::V;
+    constexpr int64_t L = S_::L;
+    for (int64_t m0 = 0; m0 < mp; m0 += L * kUnroll) {
+        V acc[kUnroll] = {};
+        for (int v = 0; v < nv; ++v)
+            for (int j = P; j < K; j += S)
+                for (int64_t u = 0; u < kUnroll; ++u)
+                    acc[u] = S_::fmadd(wrow[v][j], S_::load(src[v] + m0 - (j - P) / S + u * L), acc[u]);
+        for (int64_t u = 0; u < kUnroll; ++u) S_::store(out + m0 + u * L, acc[u]);
+    }
+}
+
 // One plane of dx [H, W] from dy [Ho, Wo], gathered in phase space: padded
 // column q = m*S + p of row r receives w[i][j] * dy[(r-i)/S][m - (j-p)/S] for
 // every i with (r - i) divisible by S and every j = p (mod S).
@@ -156,22 +183,17 @@ void backward_input_plane(const ConvGeometry& g, const T* dy, const T* w, T* dx)
     for (int t = 0; t < K * K; ++t) wv[t] = S_::set1(w[t]);
     for (int64_t h = 0; h < g.h; ++h) {
         const int64_t r = h + g.pad_top;
-        for (int64_t p = 0; p < S; ++p)
-            for (int64_t m0 = 0; m0 < mp; m0 += L * kUnroll) {
-                V acc[kUnroll] = {};
-                for (int i = 0; i < K; ++i) {
-                    if (r < i || (r - i) % S != 0 || (r - i) / S >= g.ho) continue;
-                    const T* src = dyp + (r - i) / S * dw_ + PL + m0;
-                    for (int j = int(p); j < K; j += S)
-                        for (int64_t u = 0; u < kUnroll; ++u)
-                            acc[u] = S_::fmadd(wv[i * K + j], S_::load(src - (j - p) / S + u * L), acc[u]);
-                }
-                for (int64_t u = 0; u < kUnroll; ++u) S_::store(row + p * mp + m0 + u * L, acc[u]);
-            }
+        const T* src[K];
+        const V* wrow[K];
+        int nv = 0;
+        for (int i = 0; i < K; ++i)
+            if (r >= i && (r - i) % S == 0 && (r - i) / S < g.ho) src[nv] = dyp + (r - i) / S * dw_ + PL, wrow[nv++] = wv + i * K;
+        backward_input_phase<T, K, S, 0>(nv, src, wrow, mp, row);
         T* dxr = dx + h * g.w;
         if constexpr (S == 1) {
             std::copy(row + g.pad_left, row + g.pad_left + g.w, dxr);
         } else {
+            backward_input_phase<T, K, S, 1>(nv, src, wrow, mp, row + mp);
             for (int64_t wi = 0; wi < g.w; ++wi) {
                 const int64_t q = wi + g.pad_left;
                 dxr[wi] = row[(q % S) * mp + q / S];
@@ -215,8 +237,28 @@ void backward_weight_channel(const ConvGeometry& g, int64_t c, const T* x, const
 
 int64_t plane_grain(const ConvGeometry& g) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.ho * g.wo)); }
 
+}  // namespace
+}  // namespace graft::kernels::cpu::GRAFT_ISA_NAMESPACE
+
+#include "kernels/cpu/conv/conv_depthwise_cblock.h"
+
+namespace graft::kernels::cpu::GRAFT_ISA_NAMESPACE {
+namespace {
+
+// Planes narrower than a vector take the channel-blocked kernels (conv_depthwise_cblock.h).
+template <typename T>
+bool small_planes(const ConvGeometry& g) { return g.wo < Simd<T>::L; }
+template <typename T>
+int64_t channel_blocks(const ConvGeometry& g) { return (g.c + Simd<T>::L - 1) / Simd<T>::L; }
+
 template <typename T, int K, int S>
 void forward_ks(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+    if (small_planes<T>(g)) {
+        const int64_t cb = channel_blocks<T>(g);
+        return parallel_for(0, g.n * cb, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t t = lo; t < hi; ++t) cblock_forward<T, K, S>(g, t / cb, t % cb * Simd<T>::L, x, w, bias, y);
+        });
+    }
     parallel_for(0, g.n * g.c, plane_grain(g), [&](int64_t lo, int64_t hi) {
         PhasePlane<T, K, S> xp(g, 0);
         for (int64_t plane = lo; plane < hi; ++plane) {
@@ -229,6 +271,12 @@ void forward_ks(const ConvGeometry& g, const T* x, const T* w, const T* bias, T*
 
 template <typename T, int K, int S>
 void backward_input_ks(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+    if (small_planes<T>(g)) {
+        const int64_t cb = channel_blocks<T>(g);
+        return parallel_for(0, g.n * cb, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t t = lo; t < hi; ++t) cblock_backward_input<T, K, S>(g, t / cb, t % cb * Simd<T>::L, dy, w, dx);
+        });
+    }
     parallel_for(0, g.n * g.c, plane_grain(g), [&](int64_t lo, int64_t hi) {
         for (int64_t plane = lo; plane < hi; ++plane)
             backward_input_plane<T, K, S>(g, dy + plane * g.ho * g.wo, w + plane % g.c * K * K, dx + plane * g.h * g.w);
@@ -237,6 +285,11 @@ void backward_input_ks(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
 
 template <typename T, int K, int S>
 void backward_weight_ks(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+    if (small_planes<T>(g)) {
+        return parallel_for(0, channel_blocks<T>(g), 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t t = lo; t < hi; ++t) cblock_backward_weight<T, K, S>(g, t * Simd<T>::L, x, dy, dw);
+        });
+    }
     parallel_for(0, g.c, 1, [&](int64_t lo, int64_t hi) {
         for (int64_t c = lo; c < hi; ++c) backward_weight_channel<T, K, S>(g, c, x, dy, dw + c * K * K);
     });

@@ -2,16 +2,19 @@
 // 1x1 direct-GEMM path, the hand-off to the depthwise kernels, and the bias
 // gradient. Layouts: x [N, C, H, W], w [O, C/groups, kH, kW], y [N, O, Ho, Wo].
 //
-// The general path never builds the whole column matrix. It cuts each image's
-// P = Ho*Wo output pixels into blocks of pb (conv_pixel_block) and builds the
-// columns of one block at a time, col [Kg, pb] with Kg = Cg*kH*kW rows ordered
-// (c, i, j), in a per-thread buffer small enough to stay in L2 while the GEMM
-// reads it. Per group g:
-//   forward   y[n, g][:, block]  = W[g] [Og, Kg] · col [Kg, pb]          one task per (n, g, block)
-//   dx        col = W[g]ᵀ · dy[n, g][:, block], col2im adds it into dx   one task per (n, g)
-//   dw        dW[g][:, rows]    += dy[n, g][:, block] · colᵀ             one task per (g, channel tile);
-//             each task walks n and the blocks in order, so every dw element is summed in
-//             the same order whatever the thread count.
+// The general path never builds the whole column matrix. A block is either a
+// run of pb output pixels of one image (large images) or nb whole images
+// (small ones), sized by conv_block_plan so that its columns, col [Kg, cols]
+// with Kg = Cg*kH*kW rows ordered (c, i, j), stay under kConvColumnBudget in a
+// per-thread buffer, and so that each GEMM has enough columns to amortise
+// packing the weights. Per group g:
+//   forward   y[block, g]  = W[g] [Og, Kg] · col [Kg, cols]            one task per (block, g)
+//   dx        col = W[g]ᵀ · dy[block, g], col2im adds it into dx       one task per (image group, g)
+//   dw        dW[g][:, rows] += dy[block, g] · colᵀ                    one task per (g, channel tile);
+//             each task walks the blocks in batch order, and the plan depends on the
+//             geometry alone, so dw is summed in the same order whatever the thread count.
+// Blocks of several images gather dy into [Og, cols] (and scatter y out of it),
+// since NCHW does not lay the images' [Og, P] slabs side by side.
 #include <algorithm>
 #include <vector>
 
@@ -26,10 +29,11 @@ namespace {
 
 // A per-thread buffer, kept across calls so it is not page-faulted in each time.
 template <typename T>
-T* scratch(int64_t count) {
-    thread_local std::vector<T> buffer;
-    if (int64_t(buffer.size()) < count) buffer.resize(size_t(count));
-    return buffer.data();
+T* scratch(int slot, int64_t count) {
+    thread_local std::vector<T> buffers[2];
+    std::vector<T>& b = buffers[slot];
+    if (int64_t(b.size()) < count) b.resize(size_t(count));
+    return b.data();
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -54,15 +58,15 @@ Cols valid_cols(const ConvGeometry& g, int64_t off, int64_t wo0, int64_t wo1) {
     return {lo, hi};
 }
 
-// col [nch*kH*kW, pb] for pixels [p0, p0 + pb) of the planes xc [nch, H, W].
+// col [nch*kH*kW, len] (row stride ld) for pixels [p0, p0 + len) of the planes xc [nch, H, W].
 template <typename T>
-void im2col_block(const ConvGeometry& g, const T* xc, int64_t nch, int64_t p0, int64_t pb, T* col) {
+void im2col_block(const ConvGeometry& g, const T* xc, int64_t nch, int64_t p0, int64_t len, T* col, int64_t ld) {
     for (int64_t c = 0; c < nch; ++c)
         for (int64_t i = 0; i < g.kh; ++i)
             for (int64_t j = 0; j < g.kw; ++j) {
-                T* row = col + ((c * g.kh + i) * g.kw + j) * pb;
+                T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
                 const int64_t off = j * g.dil_w - g.pad_left;
-                for_each_row_run(g, p0, pb, [&](int64_t d, int64_t ho, int64_t wo0, int64_t wo1) {
+                for_each_row_run(g, p0, len, [&](int64_t d, int64_t ho, int64_t wo0, int64_t wo1) {
                     T* dst = row + d - wo0;  // dst[wo] is pixel (ho, wo)
                     const int64_t h = ho * g.stride_h - g.pad_top + i * g.dil_h;
                     if (h < 0 || h >= g.h) return std::fill(dst + wo0, dst + wo1, T(0));
@@ -77,15 +81,15 @@ void im2col_block(const ConvGeometry& g, const T* xc, int64_t nch, int64_t p0, i
             }
 }
 
-// The inverse scatter: dxc [nch, H, W] += the col rows of pixels [p0, p0 + pb).
+// The inverse scatter: dxc [nch, H, W] += the col rows (row stride ld) of pixels [p0, p0 + len).
 template <typename T>
-void col2im_block(const ConvGeometry& g, const T* col, int64_t nch, int64_t p0, int64_t pb, T* dxc) {
+void col2im_block(const ConvGeometry& g, const T* col, int64_t ld, int64_t nch, int64_t p0, int64_t len, T* dxc) {
     for (int64_t c = 0; c < nch; ++c)
         for (int64_t i = 0; i < g.kh; ++i)
             for (int64_t j = 0; j < g.kw; ++j) {
-                const T* row = col + ((c * g.kh + i) * g.kw + j) * pb;
+                const T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
                 const int64_t off = j * g.dil_w - g.pad_left;
-                for_each_row_run(g, p0, pb, [&](int64_t d, int64_t ho, int64_t wo0, int64_t wo1) {
+                for_each_row_run(g, p0, len, [&](int64_t d, int64_t ho, int64_t wo0, int64_t wo1) {
                     const int64_t h = ho * g.stride_h - g.pad_top + i * g.dil_h;
                     if (h < 0 || h >= g.h) return;
                     const Cols r = valid_cols(g, off, wo0, wo1);
@@ -94,6 +98,39 @@ void col2im_block(const ConvGeometry& g, const T* col, int64_t nch, int64_t p0, 
                     for (int64_t wo = r.lo; wo < r.hi; ++wo) dst[wo * g.stride_w] += src[wo];
                 });
             }
+}
+
+// One block of the plan: images [n0, n0 + nimg), pixels [p0, p0 + len) of each.
+struct Block {
+    int64_t n0, nimg, p0, len;
+    int64_t cols() const { return nimg * len; }
+};
+Block block_at(const ConvBlockPlan& plan, const ConvGeometry& g, int64_t b) {
+    if (plan.images > 1) return {b * plan.images, std::min(plan.images, g.n - b * plan.images), 0, plan.pixels};
+    const int64_t per_image = ceil_div(g.ho * g.wo, plan.pixels), p0 = b % per_image * plan.pixels;
+    return {b / per_image, 1, p0, std::min(plan.pixels, g.ho * g.wo - p0)};
+}
+int64_t block_count(const ConvBlockPlan& plan, const ConvGeometry& g) {
+    return plan.images > 1 ? ceil_div(g.n, plan.images) : g.n * ceil_div(g.ho * g.wo, plan.pixels);
+}
+
+// col [nch*kH*kW, cols] of a block, channels c0 .. c0+nch of each image.
+template <typename T>
+void im2col(const ConvGeometry& g, const T* x, const Block& b, int64_t c0, int64_t nch, T* col) {
+    for (int64_t k = 0; k < b.nimg; ++k)
+        im2col_block(g, x + ((b.n0 + k) * g.c + c0) * g.h * g.w, nch, b.p0, b.len, col + k * b.len, b.cols());
+}
+
+// The [rows, cols] slab of a [N, ch, P] tensor for channels c0 .. c0+rows of a block:
+// in place when the block is one image (row stride P), else gathered into buf.
+template <typename T>
+const T* block_rows(const ConvGeometry& g, const T* t, int64_t ch, const Block& b, int64_t c0, int64_t rows, T* buf,
+                    int64_t* ld) {
+    const int64_t p = g.ho * g.wo;
+    if (b.nimg == 1) return *ld = p, t + (b.n0 * ch + c0) * p + b.p0;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < b.nimg; ++k) std::copy_n(t + ((b.n0 + k) * ch + c0 + r) * p, p, buf + r * b.cols() + k * p);
+    return *ld = b.cols(), buf;
 }
 
 // y[n, o, :] += bias[o] for every row.
@@ -134,26 +171,41 @@ int64_t weight_tile_channels(const ConvGeometry& g) {
     return ceil_div(g.cg(), tiles);
 }
 
+// The 1x1 direct path runs one GEMM per image, packing the weights each time:
+// worth it when an image has enough pixels; small ones go through blocks of images.
+bool use_1x1(const ConvGeometry& g) { return g.is_1x1_direct() && g.ho * g.wo >= 256; }
+
 }  // namespace
 
-int64_t conv_pixel_block(int64_t col_rows, int64_t pixels, int64_t elem_size) {
-    const int64_t fit = std::max<int64_t>(16, kConvColumnBudget / std::max<int64_t>(1, col_rows * elem_size));
-    const int64_t blocks = ceil_div(pixels, fit);
-    return std::max<int64_t>(1, ceil_div(pixels, blocks));
+ConvBlockPlan conv_block_plan(const ConvGeometry& g, int64_t col_rows, int64_t elem_size) {
+    const int64_t p = g.ho * g.wo;
+    const int64_t fit = std::max<int64_t>(kConvMinColumns, kConvColumnBudget / std::max<int64_t>(1, col_rows * elem_size));
+    if (p >= fit || g.n <= 1) return {1, std::max<int64_t>(1, ceil_div(p, ceil_div(p, fit)))};
+    const int64_t images = ceil_div(g.n, ceil_div(g.n, std::max<int64_t>(1, fit / p)));  // evened over the batch
+    return {images, p};
 }
 
 template <typename T>
 void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
     const int64_t p = g.ho * g.wo, kg = g.cg() * g.kh * g.kw, og = g.og();
-    const int64_t pb = conv_pixel_block(kg, p, sizeof(T)), blocks = ceil_div(p, pb);
-    parallel_for(0, g.n * g.groups * blocks, 1, [&](int64_t lo, int64_t hi) {
-        T* col = scratch<T>(kg * pb);
+    const ConvBlockPlan plan = conv_block_plan(g, kg, sizeof(T));
+    const int64_t blocks = block_count(plan, g), max_cols = plan.images * plan.pixels;
+    parallel_for(0, blocks * g.groups, 1, [&](int64_t lo, int64_t hi) {
+        T* col = scratch<T>(0, kg * max_cols);
         for (int64_t t = lo; t < hi; ++t) {
-            const int64_t n = t / (g.groups * blocks), grp = t / blocks % g.groups, p0 = t % blocks * pb;
-            const int64_t len = std::min(pb, p - p0);
-            im2col_block(g, x + (n * g.c + grp * g.cg()) * g.h * g.w, g.cg(), p0, len, col);
-            gemm(false, false, og, len, kg, T(1), w + grp * og * kg, kg, col, len, T(0),
-                 y + (n * g.o + grp * og) * p + p0, p);
+            const Block b = block_at(plan, g, t / g.groups);
+            const int64_t grp = t % g.groups;
+            im2col(g, x, b, grp * g.cg(), g.cg(), col);
+            const T* wg = w + grp * og * kg;
+            if (b.nimg == 1) {
+                gemm(false, false, og, b.len, kg, T(1), wg, kg, col, b.len, T(0), y + (b.n0 * g.o + grp * og) * p + b.p0, p);
+                continue;
+            }
+            T* out = scratch<T>(1, og * b.cols());  // [Og, nimg*P], scattered to the images below
+            gemm(false, false, og, b.cols(), kg, T(1), wg, kg, col, b.cols(), T(0), out, b.cols());
+            for (int64_t k = 0; k < b.nimg; ++k)
+                for (int64_t o = 0; o < og; ++o)
+                    std::copy_n(out + o * b.cols() + k * p, p, y + ((b.n0 + k) * g.o + grp * og + o) * p);
         }
     });
     if (bias) add_bias(g, bias, y);
@@ -161,20 +213,31 @@ void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const 
 
 template <typename T>
 void conv2d_backward_input_col2im(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
-    const int64_t p = g.ho * g.wo, kg = g.cg() * g.kh * g.kw, og = g.og();
-    const int64_t pb = conv_pixel_block(kg, p, sizeof(T));
-    // Blocks of one image overlap in dx, so a task owns a whole (image, group).
-    parallel_for(0, g.n * g.groups, 1, [&](int64_t lo, int64_t hi) {
-        T* col = scratch<T>(kg * pb);
+    const int64_t kg = g.cg() * g.kh * g.kw, og = g.og();
+    const ConvBlockPlan plan = conv_block_plan(g, kg, sizeof(T));
+    const int64_t max_cols = plan.images * plan.pixels, per_image = ceil_div(g.ho * g.wo, plan.pixels);
+    // Blocks of one image overlap in dx, so a task owns whole images: all blocks of
+    // one image, or one block of whole images.
+    const int64_t units = plan.images > 1 ? block_count(plan, g) : g.n;
+    parallel_for(0, units * g.groups, 1, [&](int64_t lo, int64_t hi) {
+        T* col = scratch<T>(0, kg * max_cols);
+        T* dyb = scratch<T>(1, plan.images > 1 ? og * max_cols : 0);
         for (int64_t t = lo; t < hi; ++t) {
-            const int64_t n = t / g.groups, grp = t % g.groups;
-            T* dxc = dx + (n * g.c + grp * g.cg()) * g.h * g.w;
-            std::fill(dxc, dxc + g.cg() * g.h * g.w, T(0));
-            for (int64_t p0 = 0; p0 < p; p0 += pb) {
-                const int64_t len = std::min(pb, p - p0);
-                gemm(true, false, kg, len, og, T(1), w + grp * og * kg, kg, dy + (n * g.o + grp * og) * p + p0, p,
-                     T(0), col, len);
-                col2im_block(g, col, g.cg(), p0, len, dxc);
+            const int64_t unit = t / g.groups, grp = t % g.groups;
+            const int64_t first = plan.images > 1 ? unit : unit * per_image, count = plan.images > 1 ? 1 : per_image;
+            for (int64_t bi = first; bi < first + count; ++bi) {
+                const Block b = block_at(plan, g, bi);
+                if (b.p0 == 0)
+                    for (int64_t k = 0; k < b.nimg; ++k) {
+                        T* dxc = dx + ((b.n0 + k) * g.c + grp * g.cg()) * g.h * g.w;
+                        std::fill(dxc, dxc + g.cg() * g.h * g.w, T(0));
+                    }
+                int64_t ld = 0;
+                const T* d = block_rows(g, dy, g.o, b, grp * og, og, dyb, &ld);
+                gemm(true, false, kg, b.cols(), og, T(1), w + grp * og * kg, kg, d, ld, T(0), col, b.cols());
+                for (int64_t k = 0; k < b.nimg; ++k)
+                    col2im_block(g, col + k * b.len, b.cols(), g.cg(), b.p0, b.len,
+                                 dx + ((b.n0 + k) * g.c + grp * g.cg()) * g.h * g.w);
             }
         }
     });
@@ -182,22 +245,24 @@ void conv2d_backward_input_col2im(const ConvGeometry& g, const T* dy, const T* w
 
 template <typename T>
 void conv2d_backward_weight_im2col(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
-    const int64_t p = g.ho * g.wo, khw = g.kh * g.kw, kg = g.cg() * khw, og = g.og();
+    const int64_t khw = g.kh * g.kw, kg = g.cg() * khw, og = g.og();
     const int64_t ct = weight_tile_channels(g), tiles = ceil_div(g.cg(), ct);
-    const int64_t pb = conv_pixel_block(ct * khw, p, sizeof(T));
+    const ConvBlockPlan plan = conv_block_plan(g, ct * khw, sizeof(T));
+    const int64_t blocks = block_count(plan, g), max_cols = plan.images * plan.pixels;
     parallel_for(0, g.groups * tiles, 1, [&](int64_t lo, int64_t hi) {
-        T* col = scratch<T>(ct * khw * pb);
+        T* col = scratch<T>(0, ct * khw * max_cols);
+        T* dyb = scratch<T>(1, plan.images > 1 ? og * max_cols : 0);
         for (int64_t t = lo; t < hi; ++t) {
             const int64_t grp = t / tiles, c0 = t % tiles * ct, nch = std::min(ct, g.cg() - c0);
             T* dw_tile = dw + grp * og * kg + c0 * khw;  // [Og, nch*kH*kW] with row stride Kg
-            for (int64_t n = 0; n < g.n; ++n)
-                for (int64_t p0 = 0; p0 < p; p0 += pb) {
-                    const int64_t len = std::min(pb, p - p0);
-                    im2col_block(g, x + (n * g.c + grp * g.cg() + c0) * g.h * g.w, nch, p0, len, col);
-                    const bool first = n == 0 && p0 == 0;
-                    gemm(false, true, og, nch * khw, len, T(1), dy + (n * g.o + grp * og) * p + p0, p, col, len,
-                         first ? T(0) : T(1), dw_tile, kg);
-                }
+            for (int64_t bi = 0; bi < blocks; ++bi) {
+                const Block b = block_at(plan, g, bi);
+                im2col(g, x, b, grp * g.cg() + c0, nch, col);
+                int64_t ld = 0;
+                const T* d = block_rows(g, dy, g.o, b, grp * og, og, dyb, &ld);
+                gemm(false, true, og, nch * khw, b.cols(), T(1), d, ld, col, b.cols(), bi == 0 ? T(0) : T(1), dw_tile,
+                     kg);
+            }
         }
     });
 }
@@ -209,7 +274,7 @@ void conv2d_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias
         else conv_depthwise_ref(g, x, w, bias, y);
         return;
     }
-    if (!g.is_1x1_direct()) return conv2d_forward_im2col(g, x, w, bias, y);
+    if (!use_1x1(g)) return conv2d_forward_im2col(g, x, w, bias, y);
     forward_1x1(g, x, w, y);
     if (bias) add_bias(g, bias, y);
 }
@@ -221,7 +286,7 @@ void conv2d_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx
         else conv_depthwise_backward_input_ref(g, dy, w, dx);
         return;
     }
-    if (g.is_1x1_direct()) return backward_input_1x1(g, dy, w, dx);
+    if (use_1x1(g)) return backward_input_1x1(g, dy, w, dx);
     conv2d_backward_input_col2im(g, dy, w, dx);
 }
 

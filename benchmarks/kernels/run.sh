@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# benchmarks/kernels/run.sh: the kernel benchmarks beside PyTorch, one section per
+# kernel family, each printing a markdown table for docs/performance.md.
+#
+#   benchmarks/kernels/run.sh conv        # Convolution (benchmarks/kernels)
+#
+# Environment: BUILD_DIR (default build), JOBS (default 2), THREADS (default 2),
+# REPS (default 7), METRIC (wall: wall-clock, the default; cpu: the process's CPU
+# time, steadier on a loaded machine at THREADS=1), TORCH_PYTHONS (default
+# /usr/bin/python3, Debian's torch; a space-separated list of interpreters gives
+# one reference column each, e.g. a venv with PyPI torch first). Each PyTorch runs
+# twice, with the default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE;
+# each cell keeps the better (marked P when PASSIVE won). Both sides get
+# OMP_NUM_THREADS = MKL_NUM_THREADS = THREADS.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-build}
+[[ $build = /* ]] || build="$root/$build"
+jobs=${JOBS:-2}
+threads=${THREADS:-2}
+reps=${REPS:-7}
+pythons=${TORCH_PYTHONS:-/usr/bin/python3}
+metric=${METRIC:-wall}
+only=(${ONLY:+--only $ONLY})  # ONLY=resnet or ONLY=dw: a subset, for trying the script
+section=${1:-conv}
+
+build_target() {
+    [[ -f $build/CMakeCache.txt ]] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" -j "$jobs" --target "$1" >&2
+}
+
+# ---- Convolution -----------------------------------------------------------------
+# Prints, per pass (fwd, fwdbwd), a table: Graft's median, then each reference's
+# better median of its two wait policies and Graft's ratio to it.
+conv_table() {  # pass files...
+    local pass=$1 col=3
+    shift
+    [[ $metric == cpu ]] && col=5
+    awk -v pass="$pass" -v col="$col" '
+        FNR == 1 { file++ }
+        /^#/ { if (file > 1 && file % 2 == 0) { sub(/^# /, ""); split($0, v, ","); ref[file / 2] = v[1] } next }
+        $2 != pass { next }
+        file == 1 { g[$1] = $col; order[++n] = $1; next }
+        { r = int(file / 2); key = r " " $1; pol = file % 2 ? "P" : ""
+          if (!(key in t) || $col + 0 < t[key] + 0) { t[key] = $col; mark[key] = pol } }
+        END {
+            refs = int((file - 1) / 2)
+            head = "| shape (batch 32, 3x3, pad 1) | Graft"; rule = "|---|---:"
+            for (r = 1; r <= refs; ++r) { head = head " | " ref[r] " | ratio"; rule = rule "|---:|---:" }
+            print head " |"; print rule "|"
+            for (i = 1; i <= n; ++i) {
+                line = "| " order[i] sprintf(" | %.1f", g[order[i]])
+                for (r = 1; r <= refs; ++r) {
+                    key = r " " order[i]
+                    line = line sprintf(" | %.1f%s | %.2f", t[key], mark[key] ? " " mark[key] : "", g[order[i]] / t[key])
+                }
+                print line " |"
+            }
+        }' "$@"
+}
+
+conv_section() {
+    build_target conv_bench
+    local tmp load files=() i=0 py
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+    echo "running graft" >&2
+    "$build/benchmarks/kernels/conv_bench" --threads "$threads" --reps "$reps" "${only[@]}" >"$tmp/graft"
+    files+=("$tmp/graft")
+    for py in $pythons; do
+        i=$((i + 1))
+        echo "running $py (default wait policy)" >&2
+        env -u OMP_WAIT_POLICY "$py" "$here/conv_torch.py" --threads "$threads" --reps "$reps" "${only[@]}" >"$tmp/ref$i.default"
+        echo "running $py (OMP_WAIT_POLICY=PASSIVE)" >&2
+        OMP_WAIT_POLICY=PASSIVE "$py" "$here/conv_torch.py" --threads "$threads" --reps "$reps" "${only[@]}" >"$tmp/ref$i.passive"
+        files+=("$tmp/ref$i.default" "$tmp/ref$i.passive")
+    done
+    echo "Command: \`TORCH_PYTHONS=\"$pythons\" THREADS=$threads REPS=$reps METRIC=$metric benchmarks/kernels/run.sh conv\`  "
+    echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)  "
+    echo "Machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(head -1 "$tmp/graft" | sed 's/^# //')  "
+    echo "Metric: $metric ms, median of $reps runs after a warm-up; ratio = Graft / reference (< 1: Graft faster)"
+    echo
+    echo "Forward:"
+    echo
+    conv_table fwd "${files[@]}"
+    echo
+    echo "Forward + backward (input and weight gradients):"
+    echo
+    conv_table fwdbwd "${files[@]}"
+}
+
+case $section in
+    conv) conv_section ;;
+    *) echo "unknown section '$section' (known: conv)" >&2; exit 2 ;;
+esac
