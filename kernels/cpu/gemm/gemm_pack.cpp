@@ -47,21 +47,34 @@ void pack_block(const T* src, int64_t stride_r, int64_t stride_p, int64_t count,
     }
 }
 
-// The bf16 pair layout: panel [ceil(kc/2)][R][2], element (p, r) at
-// ((p/2)*R + r)*2 + p%2; an odd kc leaves the last pair's second half zero.
+// The bf16 pair layout: `count` source vectors -> ceil(count/R) panels
+// [ceil(kc/2)][R][2], element (p, r) of a panel at ((p/2)*R + r)*2 + p%2; vectors
+// past count, and an odd kc's last pair half, are zero.
 template <int R>
-void pack_panel_bf16(const bf16_bits* src, int64_t stride_r, int64_t stride_p, int64_t count, int64_t kc,
+void pack_block_bf16(const bf16_bits* src, int64_t stride_r, int64_t stride_p, int64_t count, int64_t kc,
                      bf16_bits* dst) {
-    const int64_t pairs = (kc + 1) / 2;
-    if (count < R || kc % 2 != 0) std::fill(dst, dst + pairs * R * 2, bf16_bits(0));
-    for (int64_t r = 0; r < count; ++r) {
-        const bf16_bits* s = src + r * stride_r;
-        bf16_bits* d = dst + r * 2;
-        for (int64_t p = 0; p + 1 < kc; p += 2) {
-            d[p * R] = s[p * stride_p];  // (p/2)*R*2 == p*R for even p
-            d[p * R + 1] = s[(p + 1) * stride_p];
+    const int64_t pairs = (kc + 1) / 2, panel = pairs * R * 2, panels = (count + R - 1) / R;
+    if (count % R != 0 || kc % 2 != 0) std::fill(dst, dst + panels * panel, bf16_bits(0));
+    if (stride_r == 1) {  // each k step holds `count` contiguous values: interleave two rows at a time
+        for (int64_t q = 0; q < pairs; ++q) {
+            const bf16_bits* s0 = src + 2 * q * stride_p;
+            const bf16_bits* s1 = 2 * q + 1 < kc ? s0 + stride_p : nullptr;
+            for (int64_t r = 0; r < count; ++r) {
+                bf16_bits* d = dst + (r / R) * panel + (q * R + r % R) * 2;
+                d[0] = s0[r];
+                if (s1) d[1] = s1[r];
+            }
         }
-        if (kc % 2 != 0) d[(kc - 1) * R] = s[(kc - 1) * stride_p];
+        return;
+    }
+    for (int64_t r = 0; r < count; ++r) {  // each vector contiguous along k: copy its pairs
+        const bf16_bits* s = src + r * stride_r;
+        bf16_bits* d = dst + (r / R) * panel + (r % R) * 2;
+        for (int64_t p = 0; p + 1 < kc; p += 2) {
+            d[p * R] = s[p];  // (p/2)*R*2 == p*R for even p
+            d[p * R + 1] = s[p + 1];
+        }
+        if (kc % 2 != 0) d[(kc - 1) * R] = s[kc - 1];
     }
 }
 
@@ -85,19 +98,15 @@ void gemm_pack_b(bool trans, const T* b, int64_t ldb, int64_t j0, int64_t nc, in
 template <int MR>
 void gemm_pack_a_bf16(bool trans, const bf16_bits* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
                       bf16_bits* dst) {
-    const int64_t stride_r = trans ? 1 : lda, stride_p = trans ? lda : 1, panel = (kc + 1) / 2 * 2 * MR;
-    for (int64_t ir = 0; ir < mc; ir += MR, dst += panel)
-        pack_panel_bf16<MR>(a + (i0 + ir) * stride_r + p0 * stride_p, stride_r, stride_p,
-                            std::min<int64_t>(MR, mc - ir), kc, dst);
+    const int64_t stride_r = trans ? 1 : lda, stride_p = trans ? lda : 1;
+    pack_block_bf16<MR>(a + i0 * stride_r + p0 * stride_p, stride_r, stride_p, mc, kc, dst);
 }
 
 template <int NR>
 void gemm_pack_b_bf16(bool trans, const bf16_bits* b, int64_t ldb, int64_t j0, int64_t nc, int64_t p0, int64_t kc,
                       bf16_bits* dst) {
-    const int64_t stride_r = trans ? ldb : 1, stride_p = trans ? 1 : ldb, panel = (kc + 1) / 2 * 2 * NR;
-    for (int64_t jr = 0; jr < nc; jr += NR, dst += panel)
-        pack_panel_bf16<NR>(b + (j0 + jr) * stride_r + p0 * stride_p, stride_r, stride_p,
-                            std::min<int64_t>(NR, nc - jr), kc, dst);
+    const int64_t stride_r = trans ? ldb : 1, stride_p = trans ? 1 : ldb;
+    pack_block_bf16<NR>(b + j0 * stride_r + p0 * stride_p, stride_r, stride_p, nc, kc, dst);
 }
 
 template void gemm_pack_a<float, 4>(bool, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
