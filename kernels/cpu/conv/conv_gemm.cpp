@@ -59,6 +59,7 @@ Cols valid_cols(const ConvGeometry& g, int64_t off, int64_t wo0, int64_t wo1) {
 }
 
 // col [nch*kH*kW, len] (row stride ld) for pixels [p0, p0 + len) of the planes xc [nch, H, W].
+// Plain loops rather than std::copy/fill: the runs are one output row, often 7 or 14 long.
 template <typename T>
 void im2col_block(const ConvGeometry& g, const T* xc, int64_t nch, int64_t p0, int64_t len, T* col, int64_t ld) {
     for (int64_t c = 0; c < nch; ++c)
@@ -66,17 +67,22 @@ void im2col_block(const ConvGeometry& g, const T* xc, int64_t nch, int64_t p0, i
             for (int64_t j = 0; j < g.kw; ++j) {
                 T* row = col + ((c * g.kh + i) * g.kw + j) * ld;
                 const int64_t off = j * g.dil_w - g.pad_left;
+                const Cols full = valid_cols(g, off, 0, g.wo);
                 for_each_row_run(g, p0, len, [&](int64_t d, int64_t ho, int64_t wo0, int64_t wo1) {
                     T* dst = row + d - wo0;  // dst[wo] is pixel (ho, wo)
                     const int64_t h = ho * g.stride_h - g.pad_top + i * g.dil_h;
-                    if (h < 0 || h >= g.h) return std::fill(dst + wo0, dst + wo1, T(0));
-                    const Cols r = valid_cols(g, off, wo0, wo1);
+                    const int64_t lo = std::clamp(full.lo, wo0, wo1), hi = std::clamp(full.hi, lo, wo1);
+                    if (h < 0 || h >= g.h) {
+                        for (int64_t wo = wo0; wo < wo1; ++wo) dst[wo] = T(0);
+                        return;
+                    }
                     const T* src = xc + (c * g.h + h) * g.w + off;
-                    std::fill(dst + wo0, dst + r.lo, T(0));
-                    if (g.stride_w == 1) std::copy(src + r.lo, src + r.hi, dst + r.lo);
+                    for (int64_t wo = wo0; wo < lo; ++wo) dst[wo] = T(0);
+                    if (g.stride_w == 1)
+                        for (int64_t wo = lo; wo < hi; ++wo) dst[wo] = src[wo];
                     else
-                        for (int64_t wo = r.lo; wo < r.hi; ++wo) dst[wo] = src[wo * g.stride_w];
-                    std::fill(dst + r.hi, dst + wo1, T(0));
+                        for (int64_t wo = lo; wo < hi; ++wo) dst[wo] = src[wo * g.stride_w];
+                    for (int64_t wo = hi; wo < wo1; ++wo) dst[wo] = T(0);
                 });
             }
 }
