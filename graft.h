@@ -19,6 +19,7 @@
 #include "core/ops/indexing.h"
 #include "core/ops/join.h"
 #include "core/ops/matmul.h"
+#include "core/ops/norm.h"
 #include "core/ops/pool.h"
 #include "core/ops/random.h"
 #include "core/ops/reduction.h"

@@ -9,7 +9,7 @@
 namespace graft::ops {
 
 enum class Family { Creation, Random, Convert, View, Indexing, Join, Binary, Compare, Unary, Activation,
-                    Reduction, Softmax, Matmul, Conv, Pool };
+                    Reduction, Softmax, Matmul, Conv, Pool, Norm };
 
 struct OpInfo {
     std::string_view name;
@@ -77,6 +77,9 @@ inline constexpr std::array kOps = std::to_array<OpInfo>({
     // convolution and pooling (NCHW)
     {"conv2d", Family::Conv, 3, true},           {"max_pool2d", Family::Pool, 1, true},
     {"avg_pool2d", Family::Pool, 1, true},       {"adaptive_avg_pool2d", Family::Pool, 1, true},
+    // normalisation (input, weight, bias)
+    {"batch_norm", Family::Norm, 3, true},       {"layer_norm", Family::Norm, 3, true},
+    {"group_norm", Family::Norm, 3, true},
 });
 
 constexpr const OpInfo* find_op(std::string_view name) {
