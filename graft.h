@@ -18,6 +18,7 @@
 #include "core/ops/creation.h"
 #include "core/ops/indexing.h"
 #include "core/ops/join.h"
+#include "core/ops/loss.h"
 #include "core/ops/matmul.h"
 #include "core/ops/norm.h"
 #include "core/ops/pool.h"

@@ -70,7 +70,7 @@ struct Mlp {
 };
 
 // Mean of -log p(correct class): log_softmax, then pick each row's label with gather.
-Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {  // [B, 10], [B] int64
+Tensor mean_nll(const Tensor& logits, const Tensor& labels) {       // [B, 10], [B] int64
     Tensor logp = log_softmax(logits, 1);                            // [B, 10]
     return -gather(logp, 1, labels.unsqueeze(1)).mean();             // [B, 1] -> scalar
 }
@@ -108,7 +108,7 @@ EpochStats train_epoch(Mlp& model, std::vector<Tensor>& velocity, const Tensor& 
         const Tensor yb = index_select(y, 0, idx);                    // [B]
 
         const Tensor logits = model.forward(xb);
-        const Tensor loss = cross_entropy(logits, yb);
+        const Tensor loss = mean_nll(logits, yb);
         for (const Tensor& p : model.parameters()) p.set_grad(Tensor());  // forget last step's grads
         loss.backward();
 

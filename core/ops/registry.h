@@ -9,7 +9,7 @@
 namespace graft::ops {
 
 enum class Family { Creation, Random, Convert, View, Indexing, Join, Binary, Compare, Unary, Activation,
-                    Reduction, Softmax, Matmul, Conv, Pool, Norm };
+                    Reduction, Softmax, Matmul, Conv, Pool, Norm, Loss };
 
 struct OpInfo {
     std::string_view name;
@@ -80,6 +80,10 @@ inline constexpr std::array kOps = std::to_array<OpInfo>({
     // normalisation (input, weight, bias)
     {"batch_norm", Family::Norm, 3, true},       {"layer_norm", Family::Norm, 3, true},
     {"group_norm", Family::Norm, 3, true},
+    // losses (input, target)
+    {"cross_entropy", Family::Loss, 2, true},    {"nll_loss", Family::Loss, 2, true},
+    {"mse_loss", Family::Loss, 2, true},         {"l1_loss", Family::Loss, 2, true},
+    {"smooth_l1_loss", Family::Loss, 2, true},   {"bce_with_logits", Family::Loss, 2, true},
 });
 
 constexpr const OpInfo* find_op(std::string_view name) {
