@@ -20,6 +20,7 @@
 #include "core/ops/join.h"
 #include "core/ops/loss.h"
 #include "core/ops/matmul.h"
+#include "core/ops/nn_ops.h"
 #include "core/ops/norm.h"
 #include "core/ops/pool.h"
 #include "core/ops/random.h"

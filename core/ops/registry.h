@@ -9,7 +9,7 @@
 namespace graft::ops {
 
 enum class Family { Creation, Random, Convert, View, Indexing, Join, Binary, Compare, Unary, Activation,
-                    Reduction, Softmax, Matmul, Conv, Pool, Norm, Loss };
+                    Reduction, Softmax, Matmul, Conv, Pool, Norm, Loss, Nn };
 
 struct OpInfo {
     std::string_view name;
@@ -84,6 +84,8 @@ inline constexpr std::array kOps = std::to_array<OpInfo>({
     {"cross_entropy", Family::Loss, 2, true},    {"nll_loss", Family::Loss, 2, true},
     {"mse_loss", Family::Loss, 2, true},         {"l1_loss", Family::Loss, 2, true},
     {"smooth_l1_loss", Family::Loss, 2, true},   {"bce_with_logits", Family::Loss, 2, true},
+    // layer ops
+    {"dropout", Family::Nn, 1, true},            {"embedding", Family::Nn, 2, true},
 });
 
 constexpr const OpInfo* find_op(std::string_view name) {
