@@ -1,5 +1,5 @@
-// Depthwise kernels for small planes (output narrower than one vector, as the
-// 7x7 and 14x14 layers of MobileNet), included by conv_depthwise_impl.h inside
+// Depthwise kernels for small planes (output rows narrower than one vector, as
+// the 7x7 and 14x14 layers of MobileNet), included by conv_depthwise_impl.h inside
 // its ISA namespace after Simd, scratch and round_up. Row vectors would leave
 // most lanes idle there, so these put L channels side by side in the lanes
 // instead (the blocked layout oneDNN calls nChw16c), built per block of

@@ -79,7 +79,17 @@ T* scratch(int slot, int64_t count) {
 
 inline int64_t round_up(int64_t v, int64_t unit) { return (v + unit - 1) / unit * unit; }
 
-constexpr int64_t kUnroll = 2;  // output vectors per step along a row
+constexpr int64_t kUnroll = 2;  // output vectors per step along a row (then single vectors for the rest)
+
+// Calls step.template operator()<U>(m0) over [0, round_up(width, L)): steps of
+// kUnroll vectors while they fit, then one vector at a time.
+template <int64_t L, typename Step>
+void along_row(int64_t width, Step&& step) {
+    const int64_t end = round_up(width, L);
+    int64_t m0 = 0;
+    for (; m0 + L * kUnroll <= end; m0 += L * kUnroll) step.template operator()<kUnroll>(m0);
+    for (; m0 < end; m0 += L) step.template operator()<1>(m0);
+}
 
 // The phase-split padded plane of one image plane (see above).
 template <typename T, int K, int S>
@@ -88,7 +98,7 @@ struct PhasePlane {
     T* data;
     PhasePlane(const ConvGeometry& g, int slot) {
         rows = (g.ho - 1) * S + K;
-        width = round_up(g.wo, Simd<T>::L * kUnroll) + (K - 1) / S + 1;
+        width = round_up(g.wo, Simd<T>::L) + (K - 1) / S + 1;
         data = scratch<T>(slot, S * rows * width);
     }
     const T* row(int64_t phase, int64_t r) const { return data + (phase * rows + r) * width; }
@@ -125,20 +135,20 @@ void forward_plane(const ConvGeometry& g, const PhasePlane<T, K, S>& xp, const T
     for (int t = 0; t < K * K; ++t) wv[t] = S_::set1(w[t]);
     for (int64_t ho = 0; ho < g.ho; ++ho) {
         T* yr = y + ho * g.wo;
-        for (int64_t m0 = 0; m0 < g.wo; m0 += L * kUnroll) {
-            V acc[kUnroll];
-            for (int64_t u = 0; u < kUnroll; ++u) acc[u] = S_::set1(bias);
+        along_row<L>(g.wo, [&]<int64_t U>(int64_t m0) {
+            V acc[U];
+            for (int64_t u = 0; u < U; ++u) acc[u] = S_::set1(bias);
             for (int i = 0; i < K; ++i)
                 for (int j = 0; j < K; ++j) {
                     const T* src = xp.row(j % S, ho * S + i) + j / S + m0;
-                    for (int64_t u = 0; u < kUnroll; ++u) acc[u] = S_::fmadd(wv[i * K + j], S_::load(src + u * L), acc[u]);
+                    for (int64_t u = 0; u < U; ++u) acc[u] = S_::fmadd(wv[i * K + j], S_::load(src + u * L), acc[u]);
                 }
-            for (int64_t u = 0; u < kUnroll; ++u) {
+            for (int64_t u = 0; u < U; ++u) {
                 const int64_t col = m0 + u * L;
                 if (col + L <= g.wo) S_::store(yr + col, acc[u]);
                 else if (col < g.wo) S_::store_part(yr + col, acc[u], g.wo - col);
             }
-        }
+        });
     }
 }
 
@@ -150,14 +160,14 @@ void backward_input_phase(int nv, const T* const* src, const typename Simd<T>::V
     using S_ = Simd<T>;
     using V = typename S_::V;
     constexpr int64_t L = S_::L;
-    for (int64_t m0 = 0; m0 < mp; m0 += L * kUnroll) {
-        V acc[kUnroll] = {};
+    along_row<L>(mp, [&]<int64_t U>(int64_t m0) {
+        V acc[U] = {};
         for (int v = 0; v < nv; ++v)
             for (int j = P; j < K; j += S)
-                for (int64_t u = 0; u < kUnroll; ++u)
+                for (int64_t u = 0; u < U; ++u)
                     acc[u] = S_::fmadd(wrow[v][j], S_::load(src[v] + m0 - (j - P) / S + u * L), acc[u]);
-        for (int64_t u = 0; u < kUnroll; ++u) S_::store(out + m0 + u * L, acc[u]);
-    }
+        for (int64_t u = 0; u < U; ++u) S_::store(out + m0 + u * L, acc[u]);
+    });
 }
 
 // One plane of dx [H, W] from dy [Ho, Wo], gathered in phase space: padded
@@ -169,7 +179,7 @@ void backward_input_plane(const ConvGeometry& g, const T* dy, const T* w, T* dx)
     using V = typename S_::V;
     constexpr int64_t L = S_::L;
     constexpr int64_t PL = (K - 1) / S;  // largest column shift m - wo
-    const int64_t mp = round_up((g.pad_left + g.w - 1) / S + 1, L * kUnroll);
+    const int64_t mp = round_up((g.pad_left + g.w - 1) / S + 1, L);
     const int64_t dw_ = PL + mp + L;  // padded dy row: PL zeros, dy, zeros
     T* dyp = scratch<T>(1, g.ho * dw_);
     T* row = scratch<T>(2, S * mp);
@@ -245,7 +255,9 @@ int64_t plane_grain(const ConvGeometry& g) { return std::max<int64_t>(1, 8192 / 
 namespace graft::kernels::cpu::GRAFT_ISA_NAMESPACE {
 namespace {
 
-// Planes narrower than a vector take the channel-blocked kernels (conv_depthwise_cblock.h).
+// Output rows narrower than a vector take the channel-blocked kernels
+// (conv_depthwise_cblock.h). (At 14 of 16 lanes the two are close: channel
+// blocks won forward+backward at 14x14 stride 1 by ~18%, lost at 28x28 stride 2 by ~7%.)
 template <typename T>
 bool small_planes(const ConvGeometry& g) { return g.wo < Simd<T>::L; }
 template <typename T>
