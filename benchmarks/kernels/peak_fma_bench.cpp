@@ -12,8 +12,10 @@
 // that the compiler can neither spill nor fold them; a variant the CPU lacks is
 // skipped.
 //
-//   peak_fma_bench [--reps 7] [--threads 1,2]
+//   peak_fma_bench [--reps 7] [--threads 1,2] [--clock wall|cpu]   (cpu: one thread)
 // Output: one "peak" line per variant and thread count (sgemm_run.sh reads them).
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -68,7 +70,17 @@ struct Variant {
     bool available;
 };
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+// Wall-clock time; with --clock cpu the calling thread's CPU time (one thread
+// only: it leaves out the time other processes take on a loaded machine).
+bool g_cpu_clock = false;
+double now() {
+    if (g_cpu_clock) {
+        timespec t;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+        return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // GFLOP/s of `threads` copies of the loop, run together.
 double run(const Variant& v, int threads, int64_t iters) {
@@ -87,6 +99,7 @@ int main(int argc, char** argv) {
     std::vector<int> thread_counts{1, 2};
     for (int i = 1; i + 1 < argc; i += 2) {
         if (std::strcmp(argv[i], "--reps") == 0) reps = std::atoi(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--clock") == 0) g_cpu_clock = std::strcmp(argv[i + 1], "cpu") == 0;
         else if (std::strcmp(argv[i], "--threads") == 0) {  // a comma-separated list
             thread_counts.clear();
             for (char* p = argv[i + 1]; *p;) {

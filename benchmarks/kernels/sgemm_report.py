@@ -102,6 +102,8 @@ def main():
     ap.add_argument("--peak", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--plot")
+    ap.add_argument("--peak-cpu")
+    ap.add_argument("--results-cpu")
     ap.add_argument("--command", default="benchmarks/kernels/sgemm_run.sh")
     ap.add_argument("--load-before", default="?")
     ap.add_argument("--load-after", default="?")
@@ -120,6 +122,12 @@ def main():
             ", ".join(f"{t} thread{'s' if t > 1 else ''}: {p:.1f}" for t, p in sorted(peak.items())), ""]
     for threads in sorted({k[0] for k in results}):
         out += [f"**{threads} thread{'s' if threads > 1 else ''}**", "", table(threads, peak, results), ""]
+    if args.peak_cpu and args.results_cpu:
+        peak_cpu, _, results_cpu, invalid_cpu = read(args.peak_cpu, args.results_cpu)
+        invalid += invalid_cpu
+        out += ["**1 thread, timed by the thread's CPU clock** (sgemm_bench --clock cpu: leaves out the time "
+                "other processes take from the core, though not their effect on the shared caches; peak by the "
+                f"same clock: {peak_cpu.get(1, 0):.1f})", "", table(1, peak_cpu, results_cpu), ""]
     if invalid:
         out += ["Not timed (result differed from Graft's): " + "; ".join(invalid), ""]
     if args.plot:

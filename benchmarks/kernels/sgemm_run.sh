@@ -13,6 +13,8 @@
 # for the 1-minute load average to drop below MAX_LOAD before measuring, since
 # others' builds share the cores. PLOT (docs/img/sgemm.png; empty: no plot).
 # PYTHON (default /usr/bin/python3, which has Debian's python3-matplotlib).
+# CPU_TABLE (1): also time every library on one thread by that thread's CPU clock
+# (sgemm_bench --clock cpu), a table that does not depend on the machine's load.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +44,7 @@ done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 tmp=$(mktemp -d)
+cpu_args=()
 trap 'rm -rf "$tmp"' EXIT
 echo "peak_fma_bench" >&2
 "$build/benchmarks/kernels/peak_fma_bench" --threads "$(echo $threads_list | tr ' ' ,)" >"$tmp/peak"
@@ -54,11 +57,21 @@ for t in $threads_list; do
             >>"$tmp/results"
     done
 done
+if [[ ${CPU_TABLE:-1} == 1 ]]; then
+    "$build/benchmarks/kernels/peak_fma_bench" --threads 1 --clock cpu >"$tmp/peak_cpu"
+    for lib in $libs; do
+        echo "sgemm_bench --lib $lib --threads 1 --clock cpu" >&2
+        OPENBLAS_NUM_THREADS=1 BLIS_NUM_THREADS=1 OMP_NUM_THREADS=1 GRAFT_NUM_THREADS=1 \
+            "$build/benchmarks/kernels/sgemm_bench" --lib "$lib" --threads 1 --reps "$reps" --shapes "$shapes" \
+            --clock cpu >>"$tmp/results_cpu"
+    done
+    cpu_args=(--peak-cpu "$tmp/peak_cpu" --results-cpu "$tmp/results_cpu")
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 [[ $plot = /* || -z $plot ]] || plot="$root/$plot"
 [[ -z $plot ]] || mkdir -p "$(dirname "$plot")"
-"$py" "$here/sgemm_report.py" --peak "$tmp/peak" --results "$tmp/results" ${plot:+--plot "$plot"} \
+"$py" "$here/sgemm_report.py" --peak "$tmp/peak" --results "$tmp/results" ${plot:+--plot "$plot"} "${cpu_args[@]}" \
     --command "benchmarks/kernels/sgemm_run.sh  (REPS=$reps THREADS=\"$threads_list\" SHAPES=$shapes)" \
     --load-before "$load_before" --load-after "$load_after" --date "$(date -u +%Y-%m-%d)" \
     --machine "nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), L2 $(lscpu | awk -F: '/L2 cache/ {gsub(/^ +/, "", $2); print $2}'), L3 $(lscpu | awk -F: '/L3 cache/ {gsub(/^ +/, "", $2); print $2}')"

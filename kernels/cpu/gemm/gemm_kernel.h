@@ -10,12 +10,16 @@
 //                 k rounded up to even with zeros (the pair vdpbf16ps consumes).
 //   pack_a        op(A)[i0 : i0+mc, p0 : p0+kc] -> ceil(mc/MR) micro-panels of [kc][MR]
 //   pack_b        op(B)[p0 : p0+kc, j0 : j0+nc] -> ceil(nc/NR) micro-panels of [kc][NR]
-//                 rows/columns past the edge are zero, so every micro-kernel call
-//                 computes a full MR x NR tile and stores only m x n of it.
+//                 rows/columns past the edge are zero, so a micro-kernel may compute
+//                 the whole MR x NR tile and store only m x n of it (the AVX-512 one
+//                 runs a smaller register block on edge tiles instead).
+//   alpha         applied by the micro-kernel when it stores C (once per C element
+//                 per KC slice); the packers only copy.
 //
 // Names pair across files: gemm_ukernel_ref (generic scalar, any MR x NR),
 // gemm_ukernel_avx2_6x16 (float) / _6x8 (double), gemm_ukernel_avx512_14x32 /
-// _14x16, gemm_ukernel_avx512bf16_14x32.
+// _14x16 / _14x32_strided, gemm_ukernel_avx512bf16_14x32; gemm_pack_a / _b
+// (reference, any dtype) and gemm_pack_a_avx512 / _b_avx512 (float).
 #pragma once
 
 #include <cstdint>
