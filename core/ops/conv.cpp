@@ -69,6 +69,12 @@ ConvGeometry geometry(const Tensor& x, const Tensor& w, const Tensor& b, const C
 
 bool empty_problem(const ConvGeometry& g) { return g.n == 0 || g.c == 0 || g.o == 0; }
 
+// A gradient buffer: the kernels overwrite every element, so it needs zeros only
+// when there is no work for them.
+Tensor fresh(const Shape& shape, DType dtype, const ConvGeometry& g) {
+    return empty_problem(g) ? zeros(shape, dtype) : empty(shape, dtype);
+}
+
 }  // namespace
 
 // y = conv(x, w) + b.
@@ -101,19 +107,19 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
                              visit_float_dtype(dy.dtype(), "conv2d backward", [&](auto tag) {
                                  using T = typename decltype(tag)::type;
                                  if (needs[0]) {
-                                     dx = zeros({g.n, g.c, g.h, g.w}, dy.dtype());
+                                     dx = fresh({g.n, g.c, g.h, g.w}, dy.dtype(), g);
                                      if (!empty_problem(g))
                                          kernels::cpu::conv2d_backward_input<T>(g, dy.data<T>(),
                                                                                 sw.get("conv2d").data<T>(), dx.data<T>());
                                  }
                                  if (needs[1]) {
-                                     dw = zeros({g.o, g.c / g.groups, g.kh, g.kw}, dy.dtype());
+                                     dw = fresh({g.o, g.c / g.groups, g.kh, g.kw}, dy.dtype(), g);
                                      if (!empty_problem(g))
                                          kernels::cpu::conv2d_backward_weight<T>(g, sx.get("conv2d").data<T>(),
                                                                                  dy.data<T>(), dw.data<T>());
                                  }
                                  if (needs[2]) {
-                                     db = zeros({g.o}, dy.dtype());
+                                     db = fresh({g.o}, dy.dtype(), g);
                                      if (!empty_problem(g))
                                          kernels::cpu::conv2d_backward_bias<T>(g, dy.data<T>(), db.data<T>());
                                  }

@@ -204,10 +204,16 @@ void backward_input_plane(const ConvGeometry& g, const T* dy, const T* w, T* dx)
             std::copy(row + g.pad_left, row + g.pad_left + g.w, dxr);
         } else {
             backward_input_phase<T, K, S, 1>(nv, src, wrow, mp, row + mp);
-            for (int64_t wi = 0; wi < g.w; ++wi) {
-                const int64_t q = wi + g.pad_left;
-                dxr[wi] = row[(q % S) * mp + q / S];
-            }
+            // Interleave the phases back: padded column q = 2m + p is dx column q - pl.
+            const T* even = row;
+            const T* odd = row + mp;
+            T* base = dxr - g.pad_left;  // base[q] is dx column q - pl
+            const int64_t q0 = g.pad_left, q1 = g.pad_left + g.w;
+            int64_t q = q0;
+            if (q & 1) base[q] = odd[q / 2], ++q;
+            const int64_t m_end = q1 / 2;  // whole pairs (2m, 2m + 1) below q1
+            for (int64_t m = q / 2; m < m_end; ++m) base[2 * m] = even[m], base[2 * m + 1] = odd[m];
+            if (q1 & 1) base[q1 - 1] = even[q1 / 2];
         }
     }
 }
