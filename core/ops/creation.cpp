@@ -85,7 +85,7 @@ Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
         bool* p = t.data<bool>();
         for (size_t i = 0; i < values.size(); ++i) p[i] = values[i];
     } else {
-        std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
+        if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));  // data() may be null when empty
     }
     return t;
 }
