@@ -28,7 +28,10 @@ json options_to_json(const Options& options) {
 Options options_from_json(const json& object, const char* op, const std::string& where) {
     check(object.is_object(), op, "the options of ", where, " are not a JSON object");
     Options out;
-    for (const auto& [key, value] : object.items()) {
+    for (const auto& item : object.items()) {
+        // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
+        const std::string& key = item.key();
+        const json& value = item.value();
         if (key == "name" || key == "params") continue;
         bool known = false;
         try {

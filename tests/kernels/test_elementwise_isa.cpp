@@ -137,7 +137,8 @@ void compare_unary(Isa isa) {
         const auto op = UnaryOp(k);
         for (int64_t n : kSizes) {
             const std::vector<T> in = unary_inputs<T>(op, size_t(n), uint32_t(k * 1000 + n));
-            for (auto [sx, so] : {std::pair<int64_t, int64_t>{1, 1}, {3, 1}, {1, 2}, {2, 3}}) {
+            for (const auto& strides : {std::pair<int64_t, int64_t>{1, 1}, {3, 1}, {1, 2}, {2, 3}}) {
+                const int64_t sx = strides.first, so = strides.second;
                 const auto ref = run_unary(unary_loop<T>(Isa::Scalar), op, in, n, sx, so, p);
                 const auto got = run_unary(unary_loop<T>(isa), op, in, n, sx, so, p);
                 report(kUnaryNames[k], isa, n, sx, so, in, got, ref, Tolerance<T>{});
@@ -154,7 +155,8 @@ void compare_unary_grad(Isa isa) {
         for (int64_t n : kSizes) {
             std::vector<T> x = random_values<T>(size_t(n), -8.0, 8.0, uint32_t(k * 77 + n));
             const std::vector<T> g = random_values<T>(size_t(n), -2.0, 2.0, uint32_t(k * 91 + n));
-            for (auto [sx, sg] : {std::pair<int64_t, int64_t>{1, 1}, {1, 0}, {2, 3}}) {
+            for (const auto& strides : {std::pair<int64_t, int64_t>{1, 1}, {1, 0}, {2, 3}}) {
+                const int64_t sx = strides.first, sg = strides.second;  // clang 14 cannot capture bindings
                 auto run = [&](Isa level) {
                     std::vector<T> xs(size_t(std::max<int64_t>(n * sx, 1))), gs(size_t(std::max<int64_t>(n * sg, 1))),
                         out(size_t(std::max<int64_t>(n, 1)));
@@ -185,7 +187,9 @@ void compare_binary(Isa isa) {
             const auto b =
                 random_values<T>(size_t(n), positive ? 0.1 : -5.0, positive ? 3.0 : 5.0, uint32_t(k * 17 + n));
             using Strides3 = std::tuple<int64_t, int64_t, int64_t>;
-            for (auto [sa, sb, so] : {Strides3{1, 1, 1}, {1, 0, 1}, {0, 1, 1}, {2, 3, 2}}) {
+            for (const Strides3& strides : {Strides3{1, 1, 1}, {1, 0, 1}, {0, 1, 1}, {2, 3, 2}}) {
+                const auto [sa_, sb_, so_] = strides;
+                const int64_t sa = sa_, sb = sb_, so = so_;
                 auto run = [&](Isa level) {
                     std::vector<T> as(size_t(std::max<int64_t>(n * sa, 1))), bs(size_t(std::max<int64_t>(n * sb, 1))),
                         out(size_t(std::max<int64_t>(n * so, 1)));
