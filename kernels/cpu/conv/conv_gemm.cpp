@@ -191,10 +191,21 @@ ConvBlockPlan conv_block_plan(const ConvGeometry& g, int64_t col_rows, int64_t e
     return {images, p};
 }
 
+// For the forward and the input gradient, whose results do not depend on the
+// blocking (each output is one GEMM's dot product over the same k), blocks of
+// whole images are evened out over the threads: 7 blocks on 2 threads would
+// leave one idle for a seventh of the time.
+ConvBlockPlan balanced(const ConvGeometry& g, ConvBlockPlan plan) {
+    const int64_t threads = get_num_threads(), blocks = ceil_div(g.n, plan.images);
+    if (plan.images == 1 || blocks % threads == 0) return plan;
+    plan.images = ceil_div(g.n, ceil_div(blocks, threads) * threads);
+    return plan;
+}
+
 template <typename T>
 void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
     const int64_t p = g.ho * g.wo, kg = g.cg() * g.kh * g.kw, og = g.og();
-    const ConvBlockPlan plan = conv_block_plan(g, kg, sizeof(T));
+    const ConvBlockPlan plan = balanced(g, conv_block_plan(g, kg, sizeof(T)));
     const int64_t blocks = block_count(plan, g), max_cols = plan.images * plan.pixels;
     parallel_for(0, blocks * g.groups, 1, [&](int64_t lo, int64_t hi) {
         T* col = scratch<T>(0, kg * max_cols);
@@ -220,7 +231,7 @@ void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const 
 template <typename T>
 void conv2d_backward_input_col2im(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
     const int64_t kg = g.cg() * g.kh * g.kw, og = g.og();
-    const ConvBlockPlan plan = conv_block_plan(g, kg, sizeof(T));
+    const ConvBlockPlan plan = balanced(g, conv_block_plan(g, kg, sizeof(T)));
     const int64_t max_cols = plan.images * plan.pixels, per_image = ceil_div(g.ho * g.wo, plan.pixels);
     // Blocks of one image overlap in dx, so a task owns whole images: all blocks of
     // one image, or one block of whole images.
