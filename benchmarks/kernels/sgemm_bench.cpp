@@ -261,7 +261,11 @@ std::vector<Shape> parse_shapes(const std::string& spec) {
         while (pos < spec.size()) {
             const size_t end = std::min(spec.find(',', pos), spec.size());
             Shape s{"custom", 0, 0, 0};
-            if (std::sscanf(spec.substr(pos, end - pos).c_str(), "%ldx%ldx%ld", &s.m, &s.k, &s.n) == 3) out.push_back(s);
+            char kind[16] = "";  // MxKxN or MxKxN:kind
+            if (std::sscanf(spec.substr(pos, end - pos).c_str(), "%ldx%ldx%ld:%15s", &s.m, &s.k, &s.n, kind) >= 3) {
+                if (kind[0]) s.name = kind;
+                out.push_back(s);
+            }
             pos = end + 1;
         }
     }
@@ -282,7 +286,7 @@ namespace {
 struct Options {
     std::string lib = "graft", shapes = "all";
     int threads = 1, reps = 9;
-    bool sweep = false;
+    bool sweep = false, list = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -295,10 +299,11 @@ Options parse(int argc, char** argv) {
         else if (arg == "--threads") o.threads = std::atoi(next), ++i;
         else if (arg == "--reps") o.reps = std::atoi(next), ++i;
         else if (arg == "--sweep") o.sweep = true;
+        else if (arg == "--list") o.list = true;
         else if (arg == "--clock") g_cpu_clock = std::string(next) == "cpu", ++i;
         else {
             std::fprintf(stderr, "usage: sgemm_bench [--lib graft|openblas|blis|onednn|eigen] [--threads N] "
-                                 "[--reps N] [--shapes square|dl|all|MxKxN,...] [--sweep] [--clock wall|cpu]\n");
+                                 "[--reps N] [--shapes square|dl|all|MxKxN,...] [--sweep] [--clock wall|cpu] [--list]\n");
             std::exit(2);
         }
     }
@@ -335,6 +340,10 @@ void sweep(const Options& o) {
 
 int main(int argc, char** argv) {
     const Options o = parse(argc, argv);
+    if (o.list) {  // the shapes of --shapes, one MxKxN per line (sgemm_run.sh interleaves libraries per shape)
+        for (const Shape& s : parse_shapes(o.shapes)) std::printf("%ldx%ldx%ld %s\n", s.m, s.k, s.n, s.name.c_str());
+        return 0;
+    }
     if (o.sweep) {
         sweep(o);
         return 0;

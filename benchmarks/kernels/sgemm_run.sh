@@ -48,23 +48,24 @@ cpu_args=()
 trap 'rm -rf "$tmp"' EXIT
 echo "peak_fma_bench" >&2
 "$build/benchmarks/kernels/peak_fma_bench" --threads "$(echo $threads_list | tr ' ' ,)" >"$tmp/peak"
-for t in $threads_list; do
-    for lib in $libs; do
-        echo "sgemm_bench --lib $lib --threads $t" >&2
-        # Each library's own thread knobs too, in case it reads them at load time.
-        OPENBLAS_NUM_THREADS=$t BLIS_NUM_THREADS=$t OMP_NUM_THREADS=$t GRAFT_NUM_THREADS=$t \
-            "$build/benchmarks/kernels/sgemm_bench" --lib "$lib" --threads "$t" --reps "$reps" --shapes "$shapes" \
-            >>"$tmp/results"
+# One process per library and shape, libraries interleaved shape by shape, so that
+# a burst of load from other processes falls on every library alike.
+mapfile -t shape_list < <("$build/benchmarks/kernels/sgemm_bench" --list --shapes "$shapes" | tr ' ' :)
+bench() {  # threads, clock, output file
+    for shape in "${shape_list[@]}"; do
+        for lib in $libs; do
+            echo "sgemm_bench --lib $lib --threads $1 --clock $2 --shapes $shape" >&2
+            # Each library's own thread knobs too, in case it reads them at load time.
+            OPENBLAS_NUM_THREADS=$1 BLIS_NUM_THREADS=$1 OMP_NUM_THREADS=$1 GRAFT_NUM_THREADS=$1 \
+                "$build/benchmarks/kernels/sgemm_bench" --lib "$lib" --threads "$1" --reps "$reps" --shapes "$shape" \
+                --clock "$2" >>"$3"
+        done
     done
-done
+}
+for t in $threads_list; do bench "$t" wall "$tmp/results"; done
 if [[ ${CPU_TABLE:-1} == 1 ]]; then
     "$build/benchmarks/kernels/peak_fma_bench" --threads 1 --clock cpu >"$tmp/peak_cpu"
-    for lib in $libs; do
-        echo "sgemm_bench --lib $lib --threads 1 --clock cpu" >&2
-        OPENBLAS_NUM_THREADS=1 BLIS_NUM_THREADS=1 OMP_NUM_THREADS=1 GRAFT_NUM_THREADS=1 \
-            "$build/benchmarks/kernels/sgemm_bench" --lib "$lib" --threads 1 --reps "$reps" --shapes "$shapes" \
-            --clock cpu >>"$tmp/results_cpu"
-    done
+    bench 1 cpu "$tmp/results_cpu"
     cpu_args=(--peak-cpu "$tmp/peak_cpu" --results-cpu "$tmp/results_cpu")
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
