@@ -6,7 +6,10 @@
 #
 # Environment: BUILD_DIR (default build), JOBS (default 2), THREADS (default 2),
 # REPS (default 7), METRIC (wall: wall-clock, the default; cpu: the process's CPU
-# time, steadier on a loaded machine at THREADS=1), TORCH_PYTHONS (default
+# time, steadier on a loaded machine at THREADS=1), STAT (median, the default, or
+# best: the minimum over the runs, which shrugs off other processes' bursts),
+# ROUNDS (default 1: Graft then each reference; more rounds repeat the whole
+# sequence and each cell keeps its best round), TORCH_PYTHONS (default
 # /usr/bin/python3, Debian's torch; a space-separated list of interpreters gives
 # one reference column each, e.g. a venv with PyPI torch first). Each PyTorch runs
 # twice, with the default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE;
@@ -23,6 +26,8 @@ threads=${THREADS:-2}
 reps=${REPS:-7}
 pythons=${TORCH_PYTHONS:-/usr/bin/python3}
 metric=${METRIC:-wall}
+stat=${STAT:-median}
+rounds=${ROUNDS:-1}
 only=(${ONLY:+--only $ONLY})  # ONLY=resnet or ONLY=dw: a subset, for trying the script
 section=${1:-conv}
 
@@ -38,11 +43,14 @@ conv_table() {  # pass files...
     local pass=$1 col=3
     shift
     [[ $metric == cpu ]] && col=5
+    [[ $stat == best ]] && col=$((col + 1))
     awk -v pass="$pass" -v col="$col" '
         FNR == 1 { file++ }
         /^#/ { if (file > 1 && file % 2 == 0) { sub(/^# /, ""); split($0, v, ","); ref[file / 2] = v[1] } next }
         $2 != pass { next }
-        file == 1 { g[$1] = $col; order[++n] = $1; next }
+        file == 1 { if (!($1 in g)) order[++n] = $1
+                    if (!($1 in g) || $col + 0 < g[$1] + 0) g[$1] = $col
+                    next }
         { r = int(file / 2); key = r " " $1; pol = file % 2 ? "P" : ""
           if (!(key in t) || $col + 0 < t[key] + 0) { t[key] = $col; mark[key] = pol } }
         END {
@@ -68,21 +76,27 @@ conv_section() {
     trap 'rm -rf "$tmp"' RETURN
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
-    echo "running graft" >&2
-    "$build/benchmarks/kernels/conv_bench" --threads "$threads" --reps "$reps" "${only[@]}" >"$tmp/graft"
-    files+=("$tmp/graft")
-    for py in $pythons; do
-        i=$((i + 1))
-        echo "running $py (default wait policy)" >&2
-        env -u OMP_WAIT_POLICY "$py" "$here/conv_torch.py" --threads "$threads" --reps "$reps" "${only[@]}" >"$tmp/ref$i.default"
-        echo "running $py (OMP_WAIT_POLICY=PASSIVE)" >&2
-        OMP_WAIT_POLICY=PASSIVE "$py" "$here/conv_torch.py" --threads "$threads" --reps "$reps" "${only[@]}" >"$tmp/ref$i.passive"
-        files+=("$tmp/ref$i.default" "$tmp/ref$i.passive")
+    local round
+    for ((round = 1; round <= rounds; ++round)); do
+        i=0
+        echo "round $round: running graft" >&2
+        "$build/benchmarks/kernels/conv_bench" --threads "$threads" --reps "$reps" "${only[@]}" >>"$tmp/graft"
+        for py in $pythons; do
+            i=$((i + 1))
+            echo "round $round: running $py (default wait policy)" >&2
+            env -u OMP_WAIT_POLICY "$py" "$here/conv_torch.py" --threads "$threads" --reps "$reps" "${only[@]}" \
+                >>"$tmp/ref$i.default"
+            echo "round $round: running $py (OMP_WAIT_POLICY=PASSIVE)" >&2
+            OMP_WAIT_POLICY=PASSIVE "$py" "$here/conv_torch.py" --threads "$threads" --reps "$reps" "${only[@]}" \
+                >>"$tmp/ref$i.passive"
+        done
     done
-    echo "Command: \`TORCH_PYTHONS=\"$pythons\" THREADS=$threads REPS=$reps METRIC=$metric benchmarks/kernels/run.sh conv\`  "
+    files=("$tmp/graft")
+    for ((i = 1; i <= $(wc -w <<<"$pythons"); ++i)); do files+=("$tmp/ref$i.default" "$tmp/ref$i.passive"); done
+    echo "Command: \`TORCH_PYTHONS=\"$pythons\" THREADS=$threads REPS=$reps METRIC=$metric STAT=$stat ROUNDS=$rounds benchmarks/kernels/run.sh conv\`  "
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)  "
-    echo "Machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(head -1 "$tmp/graft" | sed 's/^# //')  "
-    echo "Metric: $metric ms, median of $reps runs after a warm-up; ratio = Graft / reference (< 1: Graft faster)"
+    echo "Machine: nproc $(nproc --all), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(head -1 "$tmp/graft" | sed 's/^# //')  "
+    echo "Metric: $metric ms, $stat of $reps runs after a warm-up (best of $rounds round(s)); ratio = Graft / reference (< 1: Graft faster)"
     echo
     echo "Forward:"
     echo
