@@ -1,0 +1,119 @@
+// stb_image behind graft::Error: header check first, then one decode straight
+// into a tensor-sized copy. The only translation unit that compiles stb_image.
+#include "io/image/image_read.h"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "core/ops/creation.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_STDIO            // bytes come from our own reads (error messages name the file)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+namespace graft::io {
+
+namespace {
+
+template <typename... Parts>
+[[noreturn]] void fail(const std::string& name, const Parts&... parts) {
+    throw Error(cat_str("image: ", name, ": ", parts...));
+}
+
+std::string reason() {
+    const char* r = stbi_failure_reason();
+    return r ? r : "unknown error";
+}
+
+std::vector<unsigned char> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) fail(path, "cannot open: ", std::strerror(errno));
+    std::streamoff size = in.tellg();
+    if (size < 0) fail(path, "cannot read its size");
+    std::vector<unsigned char> bytes(static_cast<size_t>(size));
+    in.seekg(0);
+    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
+        fail(path, "read failed after ", in.gcount(), " of ", size, " bytes");
+    return bytes;
+}
+
+int desired_channels(ImageChannels channels) {
+    switch (channels) {
+        case ImageChannels::keep: return 0;
+        case ImageChannels::grey: return 1;
+        case ImageChannels::rgb: return 3;
+        case ImageChannels::rgba: return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+ImageInfo image_info(const void* bytes, size_t size, const std::string& name) {
+    if (size == 0) fail(name, "empty (0 bytes)");
+    if (size > size_t(INT32_MAX)) fail(name, size, " bytes is larger than the 2 GiB stb_image reads");
+    int w = 0, h = 0, c = 0;
+    if (!stbi_info_from_memory(static_cast<const stbi_uc*>(bytes), int(size), &w, &h, &c))
+        fail(name, "not a readable image (", reason(), ")");
+    if (w <= 0 || h <= 0) fail(name, "image of size ", w, "x", h);
+    if (int64_t(w) * int64_t(h) > kMaxImagePixels)
+        fail(name, "image of ", w, "x", h, " pixels is larger than the limit of ", kMaxImagePixels, " pixels");
+    if (c < 1 || c > 4) fail(name, "unsupported channel count ", c);
+    return {h, w, c};
+}
+
+ImageInfo read_image_info(const std::string& path) {
+    std::vector<unsigned char> bytes = read_file(path);
+    return image_info(bytes.data(), bytes.size(), path);
+}
+
+Tensor decode_image(const void* bytes, size_t size, const std::string& name, ImageChannels channels) {
+    ImageInfo info = image_info(bytes, size, name);
+    int w = 0, h = 0, file_c = 0;
+    int want = desired_channels(channels);
+    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+        stbi_load_from_memory(static_cast<const stbi_uc*>(bytes), int(size), &w, &h, &file_c, want), stbi_image_free);
+    if (!pixels) fail(name, "decode failed (", reason(), ")");
+    // The header said one thing; the decoder must agree (animated or odd files).
+    if (w != info.width || h != info.height)
+        fail(name, "decoded size ", w, "x", h, " differs from the header's ", info.width, "x", info.height);
+    int c = want ? want : file_c;
+    Tensor out = Tensor::empty({int64_t(h), int64_t(w), int64_t(c)}, DType::UInt8);
+    std::memcpy(out.data<uint8_t>(), pixels.get(), size_t(h) * size_t(w) * size_t(c));
+    return out;
+}
+
+Tensor read_image(const std::string& path, ImageChannels channels) {
+    std::vector<unsigned char> bytes = read_file(path);
+    return decode_image(bytes.data(), bytes.size(), path, channels);
+}
+
+Tensor image_to_float(const Tensor& image) {
+    check(image.dtype() == DType::UInt8 && image.dim() == 3, "image_to_float",
+          "expects a uint8 [H, W, C] image, got ", describe(image));
+    Tensor src = image.contiguous();
+    Tensor out = Tensor::empty(src.shape(), DType::Float32);
+    // A table of v / 255.0f: the division torchvision does, at a lookup's cost.
+    static const auto table = [] {
+        std::array<float, 256> t{};
+        for (int v = 0; v < 256; ++v) t[size_t(v)] = float(v) / 255.0f;
+        return t;
+    }();
+    const uint8_t* s = src.data<uint8_t>();
+    float* d = out.data<float>();
+    for (int64_t i = 0, n = src.numel(); i < n; ++i) d[i] = table[s[i]];
+    return out;
+}
+
+}  // namespace graft::io
