@@ -3,19 +3,14 @@
 // decoder side (stb_image) or a user's own copy of stb cannot clash with it.
 #include "io/image/image_write.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 
 #include <zlib.h>
 
 #include "core/ops/creation.h"
+#include "io/formats/atomic_file.h"
 
 namespace {
 
@@ -91,50 +86,29 @@ std::vector<uint8_t> encode(const Tensor& image, bool png, int quality, const st
     return bytes;
 }
 
-// Temp file + fsync + rename. A local helper until io/formats/atomic_file
-// lands; the same contract (the old file survives any failure).
-void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes, const char* op) {
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    check(fd >= 0, op, "cannot create '", tmp, "' (for '", path, "'): ", std::strerror(errno));
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw Error(cat_str(op, ": writing '", tmp, "' failed: ", std::strerror(err)));
-        }
-        done += size_t(n);
-    }
-    const bool synced = ::fsync(fd) == 0;
-    const int sync_err = errno;
-    const bool closed = ::close(fd) == 0;
-    if (!synced || !closed) {
-        ::unlink(tmp.c_str());
-        throw Error(cat_str(op, ": flushing '", tmp, "' failed: ", std::strerror(synced ? errno : sync_err)));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw Error(cat_str(op, ": cannot rename '", tmp, "' to '", path, "': ", std::strerror(err)));
-    }
-}
-
 }  // namespace
 
 std::vector<uint8_t> encode_png(const Tensor& image) { return encode(image, true, 0, ""); }
 
 std::vector<uint8_t> encode_jpeg(const Tensor& image, int quality) { return encode(image, false, quality, ""); }
 
+namespace {
+
+// Encodes first, so a bad tensor never touches the file system.
+void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+    AtomicFile out(path);
+    out.write(bytes.data(), bytes.size());
+    out.commit();
+}
+
+}  // namespace
+
 void write_png(const std::string& path, const Tensor& image) {
-    write_file_atomically(path, encode(image, true, 0, "'" + path + "': "), "write_png");
+    write_atomically(path, encode(image, true, 0, "'" + path + "': "));
 }
 
 void write_jpeg(const std::string& path, const Tensor& image, int quality) {
-    write_file_atomically(path, encode(image, false, quality, "'" + path + "': "), "write_jpeg");
+    write_atomically(path, encode(image, false, quality, "'" + path + "': "));
 }
 
 Tensor chw_to_hwc_uint8(const Tensor& image) {

@@ -12,9 +12,9 @@
 // JPEG has no alpha: 2- and 4-channel images are refused rather than silently
 // flattened.
 //
-// Files are written atomically: the bytes go to "<path>.tmp-<pid>", are fsynced,
-// and the temporary is renamed over `path`, so a crash never leaves a half
-// written image under the final name. Every failure throws graft::Error naming
+// Files are written atomically through io::AtomicFile (temporary file beside
+// the target, fsync, rename), so a crash never leaves a half written image
+// under the final name. Every failure throws graft::Error naming
 // the file and the tensor's dtype and shape.
 //
 // Reading images lives in io/image/image_read.h.
