@@ -169,3 +169,14 @@ TEST_CASE("Raster draws text and lines with anti-aliased edges", "[transfer][cha
     CHECK_THROWS(r.pixel(120, 0));
     CHECK_THROWS(Raster(0, 10));
 }
+
+TEST_CASE("training_panels keeps early loss spikes from flattening the loss axis", "[transfer][chart]") {
+    TrainingHistory h;
+    for (int s = 0; s < 100; ++s) h.add_step(s / 100.0, s < 2 ? 10.0 : 1.0 + 0.001 * s);
+    h.add_epoch(1, 1.2, 1.1);
+    std::vector<ChartPanel> p = training_panels(h);
+    REQUIRE(p[0].y_soft_max.has_value());
+    CHECK(*p[0].y_soft_max == Approx(1.2 * 1.15));  // the epoch mean is the largest kept value
+    h.step_loss[0] = h.step_loss[1] = 1.5;           // no spike: the axis covers everything
+    CHECK(!training_panels(h)[0].y_soft_max.has_value());
+}

@@ -147,6 +147,7 @@ void draw_panel(Raster& r, const ChartPanel& panel, const Rect& cell, size_t& pa
     data_ranges(panel, xr, yr);
     Plot plot;
     plot.x = make_axis(xr.lo, xr.hi, AxisSpec{panel.log_x, false, panel.integer_x, panel.x_min, panel.x_max, 7});
+    if (panel.y_soft_max && !yr.empty()) yr.hi = std::min(yr.hi, std::max(yr.lo, *panel.y_soft_max));
     plot.y = make_axis(yr.lo, yr.hi, AxisSpec{panel.log_y, panel.y_percent, false, panel.y_min, panel.y_max, 6});
 
     double label_w = 0;
@@ -226,6 +227,28 @@ void TrainingHistory::add_epoch(double epoch_number, double train, double val, d
     val_acc.push_back(val_accuracy);
 }
 
+namespace {
+
+// The first steps of a run often have losses several times the rest; scaled
+// to them, the part worth reading is a flat line at the bottom. When the
+// largest step loss towers over the 98th percentile (and the epoch values),
+// the axis stops there and those first points run off the top.
+std::optional<double> loss_axis_top(const TrainingHistory& h) {
+    std::vector<double> steps;
+    for (double v : h.step_loss)
+        if (std::isfinite(v)) steps.push_back(v);
+    if (steps.size() < 50) return std::nullopt;
+    std::sort(steps.begin(), steps.end());
+    double top = steps[size_t(double(steps.size() - 1) * 0.98)];
+    for (const auto* v : {&h.train_loss, &h.val_loss})
+        for (double x : *v)
+            if (std::isfinite(x)) top = std::max(top, x);
+    if (!(top > 0) || steps.back() <= 1.5 * top) return std::nullopt;
+    return top * 1.15;
+}
+
+}  // namespace
+
 std::vector<ChartPanel> training_panels(const TrainingHistory& h) {
     auto any_finite = [](const std::vector<double>& v) {
         return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
@@ -246,6 +269,7 @@ std::vector<ChartPanel> training_panels(const TrainingHistory& h) {
     }
     if (any_finite(h.train_loss)) loss.series.push_back({"train", h.epoch, h.train_loss, train});
     if (any_finite(h.val_loss)) loss.series.push_back({"validation", h.epoch, h.val_loss, val});
+    loss.y_soft_max = loss_axis_top(h);
     std::vector<ChartPanel> panels{loss};
 
     if (any_finite(h.train_acc) || any_finite(h.val_acc)) {

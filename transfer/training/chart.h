@@ -56,6 +56,9 @@ struct ChartPanel {
     std::vector<ChartSeries> series;
     bool log_x = false, log_y = false;
     std::optional<double> x_min, x_max, y_min, y_max;  // fixed limits instead of the data's
+    // y values above this do not stretch the axis (they run off the top); the
+    // axis still ends on a tick. training_panels sets it for early loss spikes.
+    std::optional<double> y_soft_max;
     bool y_percent = false;  // y values are fractions, ticks read "85%"
     bool integer_x = false;  // x ticks at whole numbers only (epochs)
     bool legend = true;

@@ -155,32 +155,37 @@ Tensor ClassificationMetrics::confusion_matrix() const {
 }
 
 std::string ClassificationMetrics::confusion_table() const {
-    // Column width fits the largest count and the (cut) class names.
-    int64_t largest = 0;
-    for (int64_t v : confusion_) largest = std::max(largest, v);
-    const size_t cell = std::max<size_t>({std::to_string(largest).size(), 3}) + 1;
-    size_t name_width = 12;  // "true \ pred"
-    for (const auto& n : names_) name_width = std::max(name_width, std::min<size_t>(n.size(), 16));
-    const size_t head = std::min<size_t>(std::max<size_t>(cell - 1, 3), 8);  // header cells hold cut names
-
-    std::string out;
-    char buf[64];
     auto pad_left = [](const std::string& s, size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; };
     auto pad_right = [](const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); };
-    const size_t col = std::max(cell, head + 1);
-    out += pad_right("true \\ pred", name_width);
-    for (const auto& n : names_) out += pad_left(fit_width(n, head), col);
-    out += "  accuracy\n";
+    // Columns are as wide as the largest count; when a class name does not fit
+    // a column, columns are headed by class index and rows carry "index name".
+    int64_t largest = 0;
+    for (int64_t v : confusion_) largest = std::max(largest, v);
+    size_t col = std::max<size_t>(std::to_string(largest).size(), 3) + 2;
+    bool names_fit = true;
+    for (const auto& n : names_) names_fit = names_fit && n.size() + 1 <= std::max<size_t>(col, 8);
+    if (names_fit)
+        for (const auto& n : names_) col = std::max(col, n.size() + 1);
+    else
+        col = std::max(col, std::to_string(num_classes_ - 1).size() + 2);
+    std::vector<std::string> row_names;
+    for (int64_t t = 0; t < num_classes_; ++t)
+        row_names.push_back(names_fit ? names_[size_t(t)] : std::to_string(t) + " " + fit_width(names_[size_t(t)], 20));
+    size_t name_width = std::string("true \\ pred").size();
+    for (const auto& n : row_names) name_width = std::max(name_width, n.size());
+
+    std::string out = pad_right("true \\ pred", name_width);
+    for (int64_t p = 0; p < num_classes_; ++p) out += pad_left(names_fit ? names_[size_t(p)] : std::to_string(p), col);
+    out += "   accuracy\n";
+    const std::vector<double> recall = per_class_accuracy();
     for (int64_t t = 0; t < num_classes_; ++t) {
-        out += pad_right(fit_width(names_[size_t(t)], name_width), name_width);
+        out += pad_right(row_names[size_t(t)], name_width);
         for (int64_t p = 0; p < num_classes_; ++p) out += pad_left(std::to_string(confusion(t, p)), col);
-        out += pad_left(percent(per_class_accuracy()[size_t(t)]), 10);
-        out += '\n';
+        out += pad_left(percent(recall[size_t(t)]), 11) + "\n";
     }
-    std::snprintf(buf, sizeof buf, "overall %s of %lld", percent(accuracy()).c_str(), (long long)count_);
-    out += buf;
-    out += '\n';
-    return out;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "overall %s of %lld\n", percent(accuracy()).c_str(), (long long)count_);
+    return out + buf;
 }
 
 std::string ClassificationMetrics::per_class_table() const {
