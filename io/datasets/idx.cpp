@@ -45,8 +45,17 @@ constexpr ElementType kTypes[] = {
     {0x0D, 4, "float32", DType::Float32}, {0x0E, 8, "float64", DType::Float64},
 };
 
+// Where the bytes come from: a file (GzReader) or memory (MemoryReader). read()
+// returns up to n bytes, fewer meaning the data ended, and throws on a damaged
+// gzip stream.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    virtual uint64_t read(void* dst, uint64_t n) = 0;
+};
+
 // A gz-opened file: gzip streams are inflated, anything else is passed through.
-class GzReader {
+class GzReader final : public ByteSource {
 public:
     explicit GzReader(const std::string& path) : path_(path) {
         file_ = gzopen(path.c_str(), "rb");
@@ -59,7 +68,7 @@ public:
 
     // Reads up to n bytes; fewer means the data ended. A damaged or cut-off gzip
     // stream throws here rather than looking like a short file.
-    uint64_t read(void* dst, uint64_t n) {
+    uint64_t read(void* dst, uint64_t n) override {
         uint64_t got = 0;
         while (got < n) {
             const unsigned ask = unsigned(std::min<uint64_t>(n - got, kChunk));
@@ -88,6 +97,65 @@ private:
     uint64_t total_ = 0;  // decompressed bytes delivered so far, header included
 };
 
+// Bytes in memory: a gzip stream (1f 8b) is inflated with zlib, anything else
+// is copied out as is. Like gzread, data after the gzip stream's end is read
+// as a further gzip member.
+class MemoryReader final : public ByteSource {
+public:
+    MemoryReader(const void* data, size_t size, const std::string& name)
+        : name_(name), data_(static_cast<const unsigned char*>(data)), size_(size) {
+        gzip_ = size >= 2 && data_[0] == 0x1f && data_[1] == 0x8b;
+        if (gzip_) start_member();
+    }
+    ~MemoryReader() {
+        if (gzip_) inflateEnd(&z_);
+    }
+    MemoryReader(const MemoryReader&) = delete;
+    MemoryReader& operator=(const MemoryReader&) = delete;
+
+    uint64_t read(void* dst, uint64_t n) override {
+        if (!gzip_) {
+            const uint64_t got = std::min<uint64_t>(n, size_ - pos_);
+            if (got) std::memcpy(dst, data_ + pos_, size_t(got));
+            pos_ += size_t(got);
+            return got;
+        }
+        uint64_t got = 0;
+        while (got < n && !finished_) {
+            z_.next_out = static_cast<Bytef*>(dst) + got;
+            z_.avail_out = unsigned(std::min<uint64_t>(n - got, kChunk));
+            const unsigned before = z_.avail_out;
+            const int r = inflate(&z_, Z_NO_FLUSH);
+            got += before - z_.avail_out;
+            if (r == Z_STREAM_END) {
+                if (z_.avail_in == 0) finished_ = true;
+                else if (inflateReset(&z_) != Z_OK) fail(name_, "corrupt gzip stream");
+            } else if (r == Z_BUF_ERROR && z_.avail_in == 0) {
+                fail(name_, "gzip stream ends early (truncated .gz data) after ", z_.total_out, " decompressed bytes");
+            } else if (r != Z_OK && r != Z_BUF_ERROR) {
+                fail(name_, "corrupt gzip stream: ", z_.msg ? z_.msg : "zlib error");
+            }
+        }
+        return got;
+    }
+
+private:
+    void start_member() {
+        z_ = z_stream{};
+        z_.next_in = const_cast<Bytef*>(data_);
+        z_.avail_in = uInt(std::min<size_t>(size_, UINT_MAX));
+        if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail(name_, "cannot start zlib");
+    }
+
+    std::string name_;
+    const unsigned char* data_;
+    size_t size_;
+    size_t pos_ = 0;
+    bool gzip_ = false;
+    bool finished_ = false;
+    z_stream z_{};
+};
+
 bool starts_with_gzip_magic(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) fail(path, "cannot open: ", std::strerror(errno));
@@ -108,7 +176,7 @@ struct Header {
     uint64_t data_bytes = 0;  // as declared: numel * type->bytes
 };
 
-Header read_header(GzReader& in, const std::string& path) {
+Header read_header(ByteSource& in, const std::string& path) {
     unsigned char magic[4];
     const uint64_t got = in.read(magic, 4);
     if (got < 4) fail(path, "too short for an IDX header (", got, " bytes; the magic alone is 4)");
@@ -150,7 +218,7 @@ Header read_header(GzReader& in, const std::string& path) {
 // Reads exactly h.data_bytes into a fresh buffer. The buffer starts at
 // `first_capacity` and doubles as data arrives, so a header that lies about its
 // sizes costs at most about twice the bytes the file really holds.
-StoragePtr read_payload(GzReader& in, const std::string& path, const Header& h, uint64_t first_capacity) {
+StoragePtr read_payload(ByteSource& in, const std::string& path, const Header& h, uint64_t first_capacity) {
     const uint64_t want = h.data_bytes;
     uint64_t cap = std::min(want, std::max<uint64_t>(first_capacity, 1));
     StoragePtr buf = Storage::allocate(size_t(cap), Device::cpu());
@@ -175,7 +243,7 @@ StoragePtr read_payload(GzReader& in, const std::string& path, const Header& h, 
 }
 
 // Reading on to the end also makes zlib check the gzip trailer (CRC and length).
-void refuse_trailing(GzReader& in, const std::string& path, const Header& h) {
+void refuse_trailing(ByteSource& in, const std::string& path, const Header& h) {
     char extra[4096];
     uint64_t total = 0;
     for (uint64_t got; (got = in.read(extra, sizeof extra)) > 0;) total += got;
@@ -246,6 +314,25 @@ Tensor read_idx(const std::string& path) {
     }
     StoragePtr bytes = read_payload(in, path, h, first_capacity);
     refuse_trailing(in, path, h);
+    return to_native(std::move(bytes), h);
+}
+
+Tensor parse_idx(const void* data, size_t size, const std::string& name) {
+    MemoryReader in(data, size, name);
+    const Header h = read_header(in, name);
+    if (h.data_bytes == 0) {
+        refuse_trailing(in, name, h);
+        return Tensor::empty(h.shape, h.type->dtype);
+    }
+    const bool raw = !(size >= 2 && static_cast<const unsigned char*>(data)[0] == 0x1f &&
+                       static_cast<const unsigned char*>(data)[1] == 0x8b);
+    if (raw) {
+        const uint64_t present = uint64_t(size) - std::min<uint64_t>(size, h.header_bytes);
+        if (present < h.data_bytes) fail_truncated(name, h, present);
+        if (present > h.data_bytes) fail_trailing(name, h, present - h.data_bytes);
+    }
+    StoragePtr bytes = read_payload(in, name, h, raw ? h.data_bytes : kChunk);
+    refuse_trailing(in, name, h);
     return to_native(std::move(bytes), h);
 }
 

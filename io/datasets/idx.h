@@ -21,6 +21,7 @@
 // that declares gigabytes in a tiny file fails before allocating them.
 //
 // Not handled: writing IDX, memory-mapping (raw files are read, not mapped).
+// Fuzzed: tests/fuzz/fuzz_idx.cpp (parse_idx).
 #pragma once
 
 #include <string>
@@ -31,5 +32,8 @@ namespace graft::io {
 
 // Reads the whole file into a new contiguous CPU tensor of the declared shape.
 Tensor read_idx(const std::string& path);
+// The same from `size` bytes in memory (raw or gzipped); `name` stands for the
+// file in error messages. The fuzz target drives this entry point.
+Tensor parse_idx(const void* data, size_t size, const std::string& name);
 
 }  // namespace graft::io

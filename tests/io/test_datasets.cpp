@@ -2,6 +2,7 @@
 // labels, sources, determinism per seed, and every refusal naming the file.
 #include <catch2/catch.hpp>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "graft.h"
 #include "io/datasets/csv_dataset.h"
+#include "io/datasets/idx.h"
 #include "io/datasets/idx_dataset.h"
 #include "io/datasets/splits.h"
 #include "io/datasets/tensor_dataset.h"
@@ -213,4 +215,48 @@ TEST_CASE("CsvDataset: bad input names file and line", "[datasets]") {
     CHECK_THROWS_WITH(CsvDataset(dir.path.string()), Contains("is a directory"));
     const std::string path = dir.write("ok.csv", "x,y\n1.5,2\n");
     CHECK(CsvDataset(path).get(0).input.item<float>() == 1.5f);
+}
+
+namespace {
+
+std::string gzip(const std::string& raw) {
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::string out(deflateBound(&z, uLong(raw.size())), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+    z.avail_in = uInt(raw.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = uInt(out.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("parse_idx: IDX from memory, raw or gzipped, as strict as read_idx", "[datasets][idx]") {
+    const std::string raw = idx_images(3);
+    const Tensor a = parse_idx(raw.data(), raw.size(), "mem.idx");
+    CHECK(a.shape() == Shape{3, 2, 2});
+    CHECK(a.to_vector<int64_t>()[8] == 2);
+    const std::string gz = gzip(raw);
+    const Tensor b = parse_idx(gz.data(), gz.size(), "mem.idx.gz");
+    CHECK(b.to_vector<int64_t>() == a.to_vector<int64_t>());
+    // Two gzip members read as one stream, as gzread does.
+    const std::string two = gzip(raw.substr(0, 7)) + gzip(raw.substr(7));
+    CHECK(parse_idx(two.data(), two.size(), "two.gz").to_vector<int64_t>() == a.to_vector<int64_t>());
+
+    CHECK_THROWS_WITH(parse_idx(raw.data(), raw.size() - 1, "cut.idx"), Contains("cut.idx") && Contains("truncated"));
+    const std::string extra = raw + "!";
+    CHECK_THROWS_WITH(parse_idx(extra.data(), extra.size(), "x.idx"), Contains("trailing data"));
+    const std::string cut_gz = gz.substr(0, gz.size() - 12);
+    CHECK_THROWS_WITH(parse_idx(cut_gz.data(), cut_gz.size(), "c.gz"), Contains("c.gz") && Contains("ends early"));
+    std::string bad_gz = gz;
+    bad_gz[12] = char(bad_gz[12] ^ 0x55);
+    CHECK_THROWS_AS(parse_idx(bad_gz.data(), bad_gz.size(), "b.gz"), Error);
+    CHECK_THROWS_WITH(parse_idx("\x01\x00\x08\x01", 4, "m.idx"), Contains("m.idx") && Contains("bad magic"));
+    CHECK_THROWS_WITH(parse_idx("", 0, "e.idx"), Contains("too short"));
+    const std::string huge = std::string("\0\0\x08\x02", 4) + be32(0xFFFF) + be32(0xFFFF);
+    CHECK_THROWS_WITH(parse_idx(huge.data(), huge.size(), "h.idx"), Contains("truncated"));
 }
