@@ -180,3 +180,14 @@ TEST_CASE("training_panels keeps early loss spikes from flattening the loss axis
     h.step_loss[0] = h.step_loss[1] = 1.5;           // no spike: the axis covers everything
     CHECK(!training_panels(h)[0].y_soft_max.has_value());
 }
+
+TEST_CASE("x_marks draw dashed reference lines, marks off the axis are skipped", "[transfer][chart]") {
+    ChartPanel p;
+    p.log_x = true;
+    p.series.push_back(ChartSeries("loss", {1e-5, 1e-3, 1e-1}, {2.0, 1.0, 3.0}));
+    p.x_marks.push_back({1e-3, "suggested", Rgb{0, 150, 0}});
+    p.x_marks.push_back({-1.0, "not on a log axis", Rgb{150, 0, 150}});
+    Tensor img = render_chart({p});
+    CHECK(count_color(img, Rgb{0, 150, 0}) > 100);
+    CHECK(count_color(img, Rgb{150, 0, 150}) == 0);
+}

@@ -94,6 +94,22 @@ void draw_series(Raster& r, const Plot& plot, const ChartPanel& panel, const Cha
     r.reset_clip();
 }
 
+void draw_marks(Raster& r, const Plot& plot, const ChartPanel& panel) {
+    const Rect& a = plot.area;
+    for (const ChartMark& m : panel.x_marks) {
+        if (!usable(m.x, panel.log_x)) continue;
+        const double x = crisp(plot.px(m.x));
+        if (x < a.x0 || x > a.x1) continue;
+        for (double y = a.y0; y < a.y1; y += 10) r.line(x, y, x, std::min(y + 6, a.y1), 1.5, m.color);
+        if (m.label.empty()) continue;
+        // Beside the line, on the side with room for the text.
+        const double w = Raster::text_width(m.label, kTickScale);
+        const bool right = x + 6 + w <= a.x1 - 4;
+        r.fill_rect(Rect{right ? x + 3 : x - 9 - w, a.y0 + 4, right ? x + 9 + w : x - 3, a.y0 + 20}, kPlotBg, 0.85);
+        r.text(right ? x + 6 : x - 6, a.y0 + 8, m.label, kTickScale, m.color, right ? TextAlign::Left : TextAlign::Right);
+    }
+}
+
 // The legend goes in the corner of the plot where it hides the fewest points.
 void draw_legend(Raster& r, const Plot& plot, const ChartPanel& panel, const std::vector<Rgb>& colors) {
     std::vector<size_t> listed;
@@ -172,6 +188,7 @@ void draw_panel(Raster& r, const ChartPanel& panel, const Rect& cell, size_t& pa
         r.text(mid_x, (plot.area.y0 + plot.area.y1) / 2 - 6, "no data", kLabelScale, kFrame, TextAlign::Center);
         return;
     }
+    draw_marks(r, plot, panel);
     for (size_t i = 0; i < panel.series.size(); ++i) draw_series(r, plot, panel, panel.series[i], colors[i]);
     draw_legend(r, plot, panel, colors);
 }

@@ -20,6 +20,7 @@
 //   lr.title = "LR finder"; lr.x_label = "learning rate"; lr.y_label = "loss";
 //   lr.log_x = true;
 //   lr.series.push_back({"loss", lrs, losses});
+//   lr.x_marks.push_back({3e-4, "suggested 3e-4"});
 //   transfer::write_chart_png("lr_finder.png", {lr});
 //
 // Panels are laid out left to right (ChartOptions::columns per row). Axis
@@ -51,9 +52,17 @@ struct ChartSeries {
     std::optional<bool> markers; // dots at the points; default: when at most 40 points
 };
 
+// A vertical reference line: a suggested learning rate, the best epoch.
+struct ChartMark {
+    double x = 0;
+    std::string label;  // written beside the line, at the top of the plot
+    Rgb color{96, 96, 96};
+};
+
 struct ChartPanel {
     std::string title, x_label, y_label;
     std::vector<ChartSeries> series;
+    std::vector<ChartMark> x_marks;  // dashed vertical lines
     bool log_x = false, log_y = false;
     std::optional<double> x_min, x_max, y_min, y_max;  // fixed limits instead of the data's
     // y values above this do not stretch the axis (they run off the top); the
