@@ -7,15 +7,34 @@
 
 namespace graft::io::transforms {
 
-Tensor to_tensor(const Tensor& image) {
-    check(image.defined() && image.dtype() == DType::UInt8, "to_tensor", "expects a uint8 [H, W, C] image, got ",
-          image.defined() ? describe(image) : TensorText{image});
-    is_uint8_image(image, "to_tensor");
+namespace {
+
+const std::array<float, 256>& unit_table() {
     static const auto table = [] {
         std::array<float, 256> t{};
         for (int v = 0; v < 256; ++v) t[size_t(v)] = float(v) / 255.0f;
         return t;
     }();
+    return table;
+}
+
+void check_image(const Tensor& image, const char* op) {
+    check(image.defined() && image.dtype() == DType::UInt8, op, "expects a uint8 [H, W, C] image, got ",
+          image.defined() ? describe(image) : TensorText{image});
+    is_uint8_image(image, op);
+}
+
+// One value per channel (a single value is repeated), as float.
+std::vector<float> per_channel(const std::vector<double>& v, int64_t C, const char* op, const char* what) {
+    check(v.size() == 1 || int64_t(v.size()) == C, op, what, " has ", v.size(), " values for a tensor of ", C,
+          " channels");
+    std::vector<float> out(static_cast<size_t>(C));
+    for (int64_t c = 0; c < C; ++c) out[size_t(c)] = float(v.size() == 1 ? v[0] : v[size_t(c)]);
+    return out;
+}
+
+// HWC bytes -> CHW floats through one 256-entry table per channel.
+Tensor lookup_chw(const Tensor& image, const std::vector<const float*>& tables) {
     const int64_t C = image.size(2);
     Tensor src = (image.stride(2) == 1 && image.stride(1) == C) ? image : image.contiguous();
     const int64_t h = src.size(0), w = src.size(1), row_stride = src.stride(0);
@@ -25,6 +44,7 @@ Tensor to_tensor(const Tensor& image) {
     for (int64_t y = 0; y < h; ++y) {
         const uint8_t* row = in + y * row_stride;
         for (int64_t c = 0; c < C; ++c) {
+            const float* table = tables[size_t(c)];
             float* dst = o + (c * h + y) * w;
             for (int64_t x = 0; x < w; ++x) dst[x] = table[row[x * C + c]];
         }
@@ -32,19 +52,35 @@ Tensor to_tensor(const Tensor& image) {
     return out;
 }
 
+}  // namespace
+
+Tensor to_tensor(const Tensor& image) {
+    check_image(image, "to_tensor");
+    return lookup_chw(image, std::vector<const float*>(size_t(image.size(2)), unit_table().data()));
+}
+
+Tensor to_tensor_normalized(const Tensor& image, const std::vector<double>& mean, const std::vector<double>& std) {
+    check_image(image, "to_tensor_normalized");
+    const int64_t C = image.size(2);
+    std::vector<float> m = per_channel(mean, C, "to_tensor_normalized", "mean");
+    std::vector<float> s = per_channel(std, C, "to_tensor_normalized", "std");
+    std::vector<float> tables(size_t(C) * 256);
+    std::vector<const float*> pointers;
+    for (int64_t c = 0; c < C; ++c) {
+        check(s[size_t(c)] != 0.0f, "to_tensor_normalized", "std evaluated to zero, leading to division by zero");
+        for (int v = 0; v < 256; ++v)
+            tables[size_t(c) * 256 + size_t(v)] = (unit_table()[size_t(v)] - m[size_t(c)]) / s[size_t(c)];
+        pointers.push_back(&tables[size_t(c) * 256]);
+    }
+    return lookup_chw(image, pointers);
+}
+
 Tensor normalize(const Tensor& tensor, const std::vector<double>& mean, const std::vector<double>& std) {
     check(tensor.defined() && tensor.dtype() == DType::Float32 && tensor.dim() == 3, "normalize",
           "expects a float32 [C, H, W] tensor image (apply ToTensor first), got ",
           tensor.defined() ? describe(tensor) : TensorText{tensor});
     const int64_t C = tensor.size(0), plane = tensor.size(1) * tensor.size(2);
-    auto per_channel = [&](const std::vector<double>& v, const char* what) {
-        check(v.size() == 1 || int64_t(v.size()) == C, "normalize", what, " has ", v.size(),
-              " values for a tensor of ", C, " channels");
-        std::vector<float> out(static_cast<size_t>(C));
-        for (int64_t c = 0; c < C; ++c) out[size_t(c)] = float(v.size() == 1 ? v[0] : v[size_t(c)]);
-        return out;
-    };
-    std::vector<float> m = per_channel(mean, "mean"), s = per_channel(std, "std");
+    std::vector<float> m = per_channel(mean, C, "normalize", "mean"), s = per_channel(std, C, "normalize", "std");
     for (float x : s) check(x != 0.0f, "normalize", "std evaluated to zero, leading to division by zero");
     Tensor src = tensor.contiguous();
     Tensor out = Tensor::empty(src.shape(), DType::Float32);

@@ -3,6 +3,10 @@
 //              img.float().div(255), bit for bit).
 //   normalize  float32 [C, H, W]: (x - mean[c]) / std[c] per channel (sub then div,
 //              as torchvision, not a multiply by 1/std).
+//   to_tensor_normalized  both in one pass: a uint8 value has only 256 possible
+//              results per channel, so they are tabulated (computed exactly as the
+//              two steps would) and the pass is a lookup. Compose uses it when a
+//              ToTensor is directly followed by a Normalize; results are identical.
 #pragma once
 
 #include <vector>
@@ -14,6 +18,7 @@ namespace graft::io::transforms {
 Tensor to_tensor(const Tensor& image);
 // mean and std have one value or one per channel; std must have no zero.
 Tensor normalize(const Tensor& tensor, const std::vector<double>& mean, const std::vector<double>& std);
+Tensor to_tensor_normalized(const Tensor& image, const std::vector<double>& mean, const std::vector<double>& std);
 
 class ToTensor final : public Transform {
 public:
@@ -26,6 +31,8 @@ public:
     Normalize(std::vector<double> mean, std::vector<double> std);
     Tensor apply(const Tensor& image, Generator& rng) const override;
     std::string repr() const override;
+    const std::vector<double>& mean() const { return mean_; }
+    const std::vector<double>& std() const { return std_; }
 
 private:
     std::vector<double> mean_, std_;

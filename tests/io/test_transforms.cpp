@@ -223,3 +223,18 @@ TEST_CASE("transform arguments are checked with clear errors", "[io][transforms]
           "Compose(\n    Resize(size=8, interpolation=bilinear, max_size=None, antialias=True)\n"
           "    CenterCrop(size=(4, 4))\n)");
 }
+
+TEST_CASE("ToTensor + Normalize fused in Compose equals the two steps bit for bit", "[io][transforms]") {
+    Tensor img = pattern(13, 17, 3);
+    Tensor view = crop(img, {2, 3, 9, 11});
+    for (const Tensor& x : {img, view}) {
+        Tensor two_steps = normalize(to_tensor(x), kImageNetMean, kImageNetStd);
+        CHECK(same(to_tensor_normalized(x, kImageNetMean, kImageNetStd), two_steps));
+        TransformPtr fused = compose({make<ToTensor>(), make<Normalize>(kImageNetMean, kImageNetStd)});
+        CHECK(same((*fused)(x), two_steps));
+    }
+    Tensor grey = pattern(5, 4, 1);
+    CHECK(same(to_tensor_normalized(grey, {0.5}, {0.25}), normalize(to_tensor(grey), {0.5}, {0.25})));
+    CHECK(error_of([&] { to_tensor_normalized(img, {0.5}, {0.0}); }).find("std evaluated to zero") !=
+          std::string::npos);
+}
