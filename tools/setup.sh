@@ -28,6 +28,7 @@ packages=(
   zlib1g-dev                          # PyTorch .pth archives are zip files
   libstb-dev                          # image decoding (stb_image)
   nlohmann-json3-dev                  # safetensors headers, configs
+  libopenblas0-pthread                # the optional OpenBLAS GEMM backend (GRAFT_GEMM=openblas), tested
   dataset-fashion-mnist               # the data set of the main job
 )
 # shellcheck disable=SC2206

@@ -12,6 +12,7 @@
 #include "core/autograd/record.h"
 #include "core/ops/convert.h"
 #include "core/ops/iter.h"
+#include "core/ops/reduction.h"
 #include "core/ops/views.h"
 #include "kernels/cpu/gemm.h"
 
@@ -167,6 +168,38 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                                  db = unpromote(matmul(ap.transpose(-1, -2), g2), bp, bv.shape());
                          }
                          return Grads{da, db};
+                     });
+    return out;
+}
+
+// d(bias + A·B) = (dC summed over rows, dC·Bᵀ, Aᵀ·dC)
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
+    check(a.dim() == 2 && b.dim() == 2, "addmm", "expected matrices, got ", describe(a), " and ", describe(b));
+    check_operands(a, b);
+    check(bias.dim() == 1 && bias.size(0) == b.size(1) && bias.dtype() == a.dtype(), "addmm",
+          "expected a bias of shape [", b.size(1), "] and dtype ", dtype_name(a.dtype()), ", got ", describe(bias),
+          " (operands ", describe(a), " and ", describe(b), ")");
+    const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
+    Tensor out = Tensor::empty({m, n}, a.dtype());
+    if (out.numel() > 0) {
+        GemmLayout la{}, lb{};
+        const Tensor ad = gemm_ready(a.detach(), la), bd = gemm_ready(b.detach(), lb), biasc = bias.detach().contiguous();
+        visit_float_dtype(a.dtype(), "addmm", [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            kernels::cpu::GemmEpilogue<T> epilogue;
+            epilogue.col_bias = biasc.data<T>();
+            kernels::cpu::gemm(la.trans, lb.trans, m, n, k, T(1), ad.data<T>(), la.ld, bd.data<T>(), lb.ld, T(0),
+                               out.data<T>(), n, epilogue);
+        });
+    }
+    if (!autograd::should_record({&bias, &a, &b})) return out;
+    autograd::record("addmm", {bias, a, b}, out,
+                     [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g, const Needs& needs) {
+                         Tensor dbias, da, db;
+                         if (needs[0]) dbias = sum(g, {0});
+                         if (needs[1]) da = matmul(g, sb.get("addmm").t());
+                         if (needs[2]) db = matmul(sa.get("addmm").t(), g);
+                         return Grads{dbias, da, db};
                      });
     return out;
 }

@@ -73,7 +73,7 @@ inline constexpr std::array kOps = std::to_array<OpInfo>({
     {"var", Family::Reduction, 1, true},         {"std", Family::Reduction, 1, true},
     {"logsumexp", Family::Reduction, 1, true},
     {"softmax", Family::Softmax, 1, true},       {"log_softmax", Family::Softmax, 1, true},
-    {"matmul", Family::Matmul, 2, true},
+    {"matmul", Family::Matmul, 2, true},         {"addmm", Family::Matmul, 3, true},
     // convolution and pooling (NCHW)
     {"conv2d", Family::Conv, 3, true},           {"max_pool2d", Family::Pool, 1, true},
     {"avg_pool2d", Family::Pool, 1, true},       {"adaptive_avg_pool2d", Family::Pool, 1, true},

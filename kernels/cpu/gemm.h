@@ -27,17 +27,48 @@
 
 namespace graft::kernels::cpu {
 
+// A fused epilogue: after C's last KC slice, while each MR x NR tile of C is
+// still in L1, add a bias per row of C (row_bias[i]; a convolution's output
+// channel) and/or per column (col_bias[j]; a Linear layer's output feature),
+// then, if relu, clamp at zero. It replaces the separate pass over C that
+// "GEMM, then bias, then ReLU" costs (benchmarks/kernels/epilogue_bench.cpp).
+// Every product of a batch uses the same biases. With k == 0 or alpha == 0 it
+// applies to beta·C.
+template <typename T>
+struct GemmEpilogue {
+    const T* row_bias = nullptr;  // [m], or nullptr
+    const T* col_bias = nullptr;  // [n], or nullptr
+    bool relu = false;
+    bool empty() const { return !row_bias && !col_bias && !relu; }
+};
+
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue<float>& epilogue = {});
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
-           const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
+           const double* b, int64_t ldb, double beta, double* c, int64_t ldc,
+           const GemmEpilogue<double>& epilogue = {});
 
 void sgemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                            const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
-                           int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch);
+                           int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch,
+                           const GemmEpilogue<float>& epilogue = {});
 void dgemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                            const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
-                           int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch);
+                           int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch,
+                           const GemmEpilogue<double>& epilogue = {});
+
+// Which GEMM sgemm/dgemm (and their batched forms) run: Graft's own, the
+// default, or OpenBLAS, an optional alternative to compare against (compiled in
+// with -DGRAFT_OPENBLAS=ON, the default; libopenblas.so.0 is opened with dlopen on
+// first use, so nothing depends on it unless it is chosen). Chosen at run time by
+// set_gemm_backend or the environment variable GRAFT_GEMM=graft|openblas, read
+// once. With OpenBLAS the epilogue is a separate pass, results depend on its
+// thread count, and gemm_bf16 still runs Graft's kernel. Choosing OpenBLAS where
+// it cannot be loaded throws graft::Error saying why.
+enum class GemmBackend { Graft, OpenBlas };
+void set_gemm_backend(GemmBackend backend);
+GemmBackend gemm_backend();
+bool openblas_available();
 
 // bfloat16 GEMM accumulating in float32: A and B hold bf16 bits (the top half
 // of a float32, as core's BFloat16), C, alpha and beta are float32; layouts as
@@ -57,22 +88,26 @@ void gemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alp
 
 // Overloads picking sgemm or dgemm by type, for templated callers.
 inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-    sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                 const GemmEpilogue<float>& epilogue = {}) {
+    sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
 }
 inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
-                 const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-    dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                 const double* b, int64_t ldb, double beta, double* c, int64_t ldc,
+                 const GemmEpilogue<double>& epilogue = {}) {
+    dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
 }
 inline void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                                  int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta,
-                                 float* c, int64_t ldc, int64_t sc, int64_t batch) {
-    sgemm_strided_batched(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch);
+                                 float* c, int64_t ldc, int64_t sc, int64_t batch,
+                                 const GemmEpilogue<float>& epilogue = {}) {
+    sgemm_strided_batched(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch, epilogue);
 }
 inline void gemm_strided_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
                                  int64_t lda, int64_t sa, const double* b, int64_t ldb, int64_t sb, double beta,
-                                 double* c, int64_t ldc, int64_t sc, int64_t batch) {
-    dgemm_strided_batched(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch);
+                                 double* c, int64_t ldc, int64_t sc, int64_t batch,
+                                 const GemmEpilogue<double>& epilogue = {}) {
+    dgemm_strided_batched(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch, epilogue);
 }
 
 }  // namespace graft::kernels::cpu

@@ -42,13 +42,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "linear", "bias ",
           describe(bias), " does not match weight ", describe(weight));
     // [..., in] -> [rows, in]: one GEMM with the transposed weight view
-    const Tensor x2 = x.dim() > 2 ? x.reshape({-1, x.size(-1)}) : x;
-    Tensor y = matmul(x2, weight.t());  // [rows, out]
-    if (bias.defined()) {
-        const bool tracked = autograd::should_record({&y, &bias});
-        y = tracked ? add(y, bias) : y.add_(bias);  // without autograd, add in place and save a pass
-    }
-    if (x.dim() <= 2) return y;
+    const Tensor x2 = x.dim() == 2 ? x : x.reshape({-1, x.size(-1)});  // a 1-d x is one row
+    // [rows, out]; the bias rides in the GEMM's epilogue (no pass of its own)
+    Tensor y = bias.defined() ? addmm(bias, x2, weight.t()) : matmul(x2, weight.t());
+    if (x.dim() == 2) return y;
     Shape shape = x.shape();
     shape.back() = weight.size(0);
     return y.view(shape);

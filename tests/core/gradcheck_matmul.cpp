@@ -37,4 +37,15 @@ const GradCase matmul_case{"matmul", [] {
     expect_gradcheck([](const Inputs& x) { return matmul(x[0].narrow(1, 1, 4), x[1]); }, {rand64({3, 6}), rand64({4, 2})});
 }};
 
+// The bias reaches GEMM as its fused column-bias epilogue; b as a transposed
+// weight view, as Linear passes it.
+const GradCase addmm_case{"addmm", [] {
+    expect_gradcheck([](const Inputs& x) { return addmm(x[0], x[1], x[2]); },
+                     {rand64({5}), rand64({3, 4}), rand64({4, 5})});
+    expect_gradcheck([](const Inputs& x) { return addmm(x[0], x[1], x[2].t()); },
+                     {rand64({2}), rand64({6, 3}), rand64({2, 3})});
+    expect_gradcheck([](const Inputs& x) { return addmm(x[0], x[1], x[2]); },
+                     {rand64({3}), rand64({0, 4}), rand64({4, 3})});
+}};
+
 }  // namespace

@@ -116,3 +116,12 @@ TEST_CASE("matmul errors name both shapes", "[matmul][errors]") {
     CHECK_THROWS_WITH(matmul(zeros({2, 2}), zeros({2, 2}, DType::Float64)), Contains("matmul") && Contains("float64"));
     CHECK_THROWS_WITH(matmul(from_vector<int64_t>({1, 2}), from_vector<int64_t>({1, 2})), Contains("matmul"));
 }
+
+TEST_CASE("addmm equals matmul plus a broadcast bias, and checks its bias", "[matmul][addmm]") {
+    const Tensor x = random_tensor({37, 70}, DType::Float32, 10), w = random_tensor({45, 70}, DType::Float32, 11);
+    const Tensor b = random_tensor({45}, DType::Float32, 12);
+    const Tensor want = add(matmul(x, w.t()), b);
+    check_close(addmm(b, x, w.t()), want.to(DType::Float64).to_vector<double>(), 1e-5);
+    CHECK_THROWS_WITH(addmm(random_tensor({44}, DType::Float32, 13), x, w.t()),
+                      Catch::Contains("addmm") && Catch::Contains("[45]"));
+}

@@ -1,6 +1,7 @@
 // The public GEMM entry points (kernels/cpu/gemm.h): each picks the blocking-table
 // row of the active ISA level and hands the problem to the driver
-// (gemm_driver.cpp). gemm_bf16 runs the AVX512_BF16 kernel where the CPU has
+// (gemm_driver.cpp), or to OpenBLAS when that backend is chosen
+// (gemm_openblas.cpp). gemm_bf16 runs the AVX512_BF16 kernel where the CPU has
 // it and the active level is avx512; elsewhere it widens A and B to float32
 // (exact: bf16 is a float32's top half) and calls sgemm.
 #include <cstring>
@@ -8,31 +9,40 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm/gemm_kernel.h"
+#include "kernels/cpu/gemm/gemm_openblas.h"
 
 namespace graft::kernels::cpu {
 
 void sgemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                            const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
-                           int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+                           int64_t stride_b, float beta, float* c, int64_t ldc, int64_t stride_c, int64_t batch,
+                           const GemmEpilogue<float>& epilogue) {
+    if (gemm_backend() == GemmBackend::OpenBlas)
+        return openblas_gemm<float>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
+                                    stride_c, batch, epilogue);
     gemm_run<float, float>(gemm_config_f32(active_isa()), {trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
-                                                           stride_b, beta, c, ldc, stride_c, batch});
+                                                           stride_b, beta, c, ldc, stride_c, batch, epilogue});
 }
 
 void dgemm_strided_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                            const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
-                           int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+                           int64_t stride_b, double beta, double* c, int64_t ldc, int64_t stride_c, int64_t batch,
+                           const GemmEpilogue<double>& epilogue) {
+    if (gemm_backend() == GemmBackend::OpenBlas)
+        return openblas_gemm<double>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
+                                     ldc, stride_c, batch, epilogue);
     gemm_run<double, double>(gemm_config_f64(active_isa()), {trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b,
-                                                             ldb, stride_b, beta, c, ldc, stride_c, batch});
+                                                             ldb, stride_b, beta, c, ldc, stride_c, batch, epilogue});
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-    sgemm_strided_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue<float>& epilogue) {
+    sgemm_strided_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1, epilogue);
 }
 
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
-           const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-    dgemm_strided_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+           const double* b, int64_t ldb, double beta, double* c, int64_t ldc, const GemmEpilogue<double>& epilogue) {
+    dgemm_strided_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1, epilogue);
 }
 
 namespace {

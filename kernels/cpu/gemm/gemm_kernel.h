@@ -24,6 +24,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
 
 namespace graft::kernels::cpu {
@@ -94,6 +95,7 @@ struct GemmProblem {
     Out* c;
     int64_t ldc, stride_c;
     int64_t batch;
+    GemmEpilogue<Out> epilogue = {};  // applied after each C tile's last KC slice
 };
 
 // Runs a problem with the given table row (gemm_driver.cpp): the public entry
