@@ -129,3 +129,47 @@ TEST_CASE("evaluate restores the mode and fit checks its options", "[transfer][f
     o.epochs = 1;
     CHECK_THROWS_WITH(fit(*model, sgd, {}, {}, o), Contains("no training data"));
 }
+
+TEST_CASE("fit resumes from its checkpoint to the same weights as an uninterrupted run", "[transfer][fit]") {
+    const fs::path dir = fs::temp_directory_path() / ("graft_fit_resume_" + std::to_string(::getpid()));
+    const std::vector<Batch> train = make_batches(6, 16, 11), val = make_batches(2, 16, 12);
+    FitOptions o;
+    o.num_classes = 2;
+    o.show_progress = false;
+
+    manual_seed(21);
+    auto straight = std::make_shared<nn::Linear>(2, 2);
+    optim::SGD sgd_a(straight->parameters(), {.lr = 0.3, .momentum = 0.9});
+    o.epochs = 4;
+    fit(*straight, sgd_a, batches_of(train), batches_of(val), o);
+
+    o.checkpoint_path = (dir / "last.safetensors").string();
+    o.log_path = (dir / "log.csv").string();
+    o.resume = true;
+    fs::create_directories(dir);
+    manual_seed(21);
+    auto first = std::make_shared<nn::Linear>(2, 2);
+    optim::SGD sgd_b(first->parameters(), {.lr = 0.3, .momentum = 0.9});
+    o.epochs = 2;  // "killed" after epoch 2
+    fit(*first, sgd_b, batches_of(train), batches_of(val), o);
+
+    manual_seed(999);  // a different start: the checkpoint must overwrite it
+    auto second = std::make_shared<nn::Linear>(2, 2);
+    optim::SGD sgd_c(second->parameters(), {.lr = 0.3, .momentum = 0.9});
+    o.epochs = 4;
+    FitResult r = fit(*second, sgd_c, batches_of(train), batches_of(val), o);
+    CHECK(r.resumed_after == 2);
+    REQUIRE(r.epochs.size() == 2);
+    CHECK(r.epochs[0].epoch == 3);
+    CHECK(r.history.epoch == std::vector<double>{1, 2, 3, 4});
+    CHECK(r.history.step_x.size() == 24);
+    CHECK(second->weight.to_vector<float>() == straight->weight.to_vector<float>());
+    CHECK(second->bias.to_vector<float>() == straight->bias.to_vector<float>());
+
+    TrainingHistory h = history_from_log(o.log_path);
+    CHECK(h.epoch.size() == 4);
+    CHECK(h.step_x.size() == 24);
+    CHECK(h.step_x[5] == Approx(1.0));
+    CHECK(h.val_acc[3] == Approx(r.epochs[1].val_acc));
+    fs::remove_all(dir);
+}

@@ -132,3 +132,36 @@ TEST_CASE("MetricsLog errors name the file", "[transfer][metrics_log]") {
     opt.columns = {"a", "a"};
     CHECK_THROWS_WITH(MetricsLog("x.log", opt), Contains("twice"));
 }
+
+TEST_CASE("read_metrics_log reads both formats back with their types", "[transfer][metrics_log]") {
+    fs::path dir = temp_dir();
+    const std::string csv = (dir / "r.csv").string(), jsonl = (dir / "r.jsonl").string();
+    for (const std::string& path : {csv, jsonl}) {
+        MetricsLog log(path, MetricsLogOptions{LogFormat::Auto, false,
+                                               path == csv ? std::vector<std::string>{"epoch", "loss", "note"}
+                                                           : std::vector<std::string>{}});
+        log.write({{"epoch", 1}, {"loss", 0.1}, {"note", "a, \"quoted\"\nnote"}});
+        log.write({{"epoch", 2}, {"loss", std::nan("")}});
+    }
+    for (const std::string& path : {csv, jsonl}) {
+        std::vector<MetricRow> rows = read_metrics_log(path);
+        REQUIRE(rows.size() == 2);
+        REQUIRE(rows[0].size() == 3);
+        CHECK(rows[0][0].first == "epoch");
+        CHECK(rows[0][0].second.kind() == MetricValue::Kind::Integer);
+        CHECK(rows[0][0].second.integer() == 1);
+        CHECK(rows[0][1].second.real() == 0.1);
+        CHECK(rows[0][2].second.text() == "a, \"quoted\"\nnote");
+        REQUIRE(rows[1].size() == 2);  // the empty CSV cell is left out
+        CHECK(std::isnan(rows[1][1].second.real()));
+    }
+    // A last line cut short by a kill is dropped; a bad line before it is an error.
+    std::ofstream(jsonl, std::ios::app) << "{\"epoch\": 3, \"lo";
+    CHECK(read_metrics_log(jsonl).size() == 2);
+    std::ofstream(jsonl, std::ios::app) << "\n{\"epoch\": 4}\n";
+    CHECK_THROWS_WITH(read_metrics_log(jsonl), Contains("line 3"));
+    std::ofstream(csv, std::ios::app) << "1,2,3,4\n";
+    CHECK_THROWS_WITH(read_metrics_log(csv), Contains("4 cells for 3 columns"));
+    CHECK_THROWS_WITH(read_metrics_log((dir / "none.csv").string()), Contains("none.csv"));
+    fs::remove_all(dir);
+}

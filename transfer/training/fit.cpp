@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <map>
 
 #include "core/autograd/grad_mode.h"
 #include "core/error.h"
@@ -11,6 +13,7 @@
 #include "nn/optim/clip.h"
 #include "nn/optim/optimizer.h"
 #include "nn/optim/schedule.h"
+#include "transfer/checkpoint.h"
 #include "transfer/training/metrics_log.h"
 
 namespace graft::transfer {
@@ -39,6 +42,18 @@ MetricRow epoch_row(const EpochResult& r) {
     return row;
 }
 
+// A run killed inside an epoch logged steps of that epoch; the resumed run
+// logs them again, so the history keeps only the finished epochs.
+TrainingHistory history_up_to(const TrainingHistory& h, int64_t last_epoch) {
+    TrainingHistory out;
+    for (size_t i = 0; i < h.step_x.size(); ++i)
+        if (h.step_x[i] <= double(last_epoch) + 1e-9) out.add_step(h.step_x[i], h.step_loss[i]);
+    for (size_t i = 0; i < h.epoch.size(); ++i)
+        if (h.epoch[i] <= double(last_epoch))
+            out.add_epoch(h.epoch[i], h.train_loss[i], h.val_loss[i], h.train_acc[i], h.val_acc[i]);
+    return out;
+}
+
 void check_options(const FitOptions& o) {
     check(o.epochs >= 1, "fit", "epochs must be at least 1, got ", o.epochs);
     check(o.num_classes >= 0, "fit", "num_classes must be >= 0, got ", o.num_classes);
@@ -53,6 +68,34 @@ BatchSource batches_of(std::vector<Batch> batches) {
     return [batches = std::move(batches)](int64_t, const BatchVisitor& visit) {
         for (const Batch& b : batches) visit(b.input, b.target);
     };
+}
+
+TrainingHistory history_from_log(const std::string& path) {
+    struct Step {
+        int64_t epoch, step;
+        double loss;
+    };
+    std::vector<Step> steps;
+    std::map<int64_t, int64_t> epoch_length;  // from epoch rows, or the largest logged step
+    TrainingHistory h;
+    for (const MetricRow& row : read_metrics_log(path)) {
+        std::map<std::string, const MetricValue*> v;
+        for (const auto& [key, value] : row) v[key] = &value;
+        auto num = [&](const char* key) { return v.count(key) ? v[key]->real() : NAN; };
+        if (!v.count("epoch")) continue;
+        const int64_t epoch = int64_t(num("epoch"));
+        if (v.count("train_loss")) {
+            h.add_epoch(double(epoch), num("train_loss"), num("val_loss"), num("train_acc"), num("val_acc"));
+            if (v.count("step")) epoch_length[epoch] = int64_t(num("step"));
+        } else if (v.count("loss") && v.count("step")) {
+            steps.push_back({epoch, int64_t(num("step")), num("loss")});
+            int64_t& length = epoch_length[epoch];
+            length = std::max(length, steps.back().step);
+        }
+    }
+    for (const Step& s : steps)
+        h.add_step(double(s.epoch - 1) + double(s.step) / double(std::max<int64_t>(1, epoch_length[s.epoch])), s.loss);
+    return h;
 }
 
 double evaluate(nn::Module& model, const BatchSource& data, const LossFn& loss, ClassificationMetrics* metrics,
@@ -87,17 +130,26 @@ FitResult fit(nn::Module& model, optim::Optimizer& optimizer, const BatchSource&
     if (classify) result.last_val_metrics = ClassificationMetrics(options.num_classes, options.class_names);
     ClassificationMetrics train_metrics = result.last_val_metrics;
 
+    const TrainingObjects saved{.model = &model, .optimizer = &optimizer, .scheduler = options.scheduler};
+    int64_t first_epoch = 1;
+    if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
+        result.resumed_after = load_checkpoint(options.checkpoint_path, saved).epoch;
+        first_epoch = result.resumed_after + 1;
+        if (!options.log_path.empty() && std::filesystem::exists(options.log_path))
+            result.history = history_up_to(history_from_log(options.log_path), result.resumed_after);
+    }
     std::optional<MetricsLog> log;
     if (!options.log_path.empty()) {
         MetricsLogOptions lo;
         if (log_format_for(options.log_path) == LogFormat::Csv)
             lo.columns = {"epoch", "step", "loss", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"};
+        lo.append = first_epoch > 1;
         log.emplace(options.log_path, lo);
     }
     int64_t steps_per_epoch = options.steps_per_epoch;
     std::vector<Tensor> params = model.parameters();
 
-    for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (int64_t epoch = first_epoch; epoch <= options.epochs; ++epoch) {
         const double started = seconds_now();
         std::optional<ProgressBar> bar;
         if (options.show_progress) bar.emplace(options.epochs, steps_per_epoch, options.progress);
@@ -151,6 +203,7 @@ FitResult fit(nn::Module& model, optim::Optimizer& optimizer, const BatchSource&
             bar->end_epoch(extra);
         }
         if (log) log->write(epoch_row(r));
+        if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, saved, {.epoch = epoch, .step = step});
         if (!options.chart_path.empty()) write_training_chart(options.chart_path, result.history, options.chart_title);
         if (options.on_epoch_end && !options.on_epoch_end(r)) {
             result.stopped_early = epoch < options.epochs;

@@ -15,6 +15,9 @@
 //                                         transfer::batches_of(val), o);
 //   std::puts(r.last_val_metrics.confusion_table().c_str());
 //
+// With o.checkpoint_path = "runs/a/last.safetensors" and o.resume = true, a run
+// that was killed starts again where its last finished epoch left it.
+//
 // A BatchSource runs one pass over the data and calls `visit(input, target)`
 // for each batch, so any loader fits in a lambda:
 //   transfer::BatchSource src = [&](int64_t epoch, const transfer::BatchVisitor& visit) {
@@ -31,8 +34,8 @@
 // from the training logits when num_classes > 0 (it reflects the model as it
 // changed during the epoch, as Keras reports it).
 //
-// Leaves out: gradient accumulation, mixed precision, checkpoints (see
-// transfer/checkpoint), multi-input models (write the loop; it is short).
+// Leaves out: gradient accumulation, mixed precision, resuming inside an
+// epoch, multi-input models (write the loop; it is short).
 #pragma once
 
 #include <cstdint>
@@ -94,10 +97,20 @@ struct FitOptions {
     std::string chart_title;
     // Called after each epoch; return false to stop training (early stopping).
     std::function<bool(const EpochResult&)> on_epoch_end;
+    // Checkpoints (transfer/checkpoint.h): with checkpoint_path set, the model,
+    // optimizer, scheduler and default generator are saved there (atomically)
+    // after every epoch. With resume also set and the file present, fit loads
+    // it first and continues with the epoch after the saved one: the log is
+    // appended to, and the history for the chart is read back from it. (Steps
+    // of an epoch that a killed run did not finish stay in the log, followed by
+    // the rows of the resumed run, which redoes that epoch.)
+    std::string checkpoint_path;
+    bool resume = false;
 };
 
 struct FitResult {
-    std::vector<EpochResult> epochs;
+    std::vector<EpochResult> epochs;  // the epochs this call ran
+    int64_t resumed_after = 0;        // the checkpoint's epoch when resuming, else 0
     TrainingHistory history;
     ClassificationMetrics last_val_metrics{1};  // the last evaluation (num_classes > 0)
     bool stopped_early = false;
@@ -106,6 +119,11 @@ struct FitResult {
 // `val` may be empty (no evaluation; val_loss and val_acc stay NaN).
 FitResult fit(nn::Module& model, optim::Optimizer& optimizer, const BatchSource& train, const BatchSource& val,
               const FitOptions& options);
+
+// The TrainingHistory of a log that fit() wrote (CSV or JSONL): step rows
+// (epoch, step, loss) and epoch rows (train_loss, val_loss, train_acc,
+// val_acc). Redraws a run's chart after the fact, or continues it on resume.
+TrainingHistory history_from_log(const std::string& path);
 
 // One pass of `data` through the model in eval mode without gradients (the
 // model's train/eval mode is restored afterwards). Returns the sample-weighted

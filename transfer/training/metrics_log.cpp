@@ -39,9 +39,23 @@ std::vector<std::string> parse_csv_record(const std::string& line) {
     return cells;
 }
 
+// One CSV line from cells (escaped here unless they already are).
+std::string csv_record(const std::vector<std::string>& cells, bool escape = true) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+        if (i) line += ',';
+        line += escape ? csv_escape(cells[i]) : cells[i];
+    }
+    line += '\n';
+    return line;
+}
+
 std::string join_names(const std::vector<std::string>& names) {
     std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    for (const auto& n : names) {
+        if (!out.empty()) out += ", ";
+        out += n;
+    }
     return "[" + out + "]";
 }
 
@@ -106,9 +120,7 @@ MetricsLog::MetricsLog(const std::string& path, MetricsLogOptions options)
     check(file_ != nullptr, "MetricsLog", "cannot open '", path, "' for writing: ", std::strerror(errno));
     if (needs_newline) put("\n");
     if (format_ == LogFormat::Csv && !header_written_ && !columns_.empty()) {
-        std::string header;
-        for (size_t i = 0; i < columns_.size(); ++i) header += (i ? "," : "") + csv_escape(columns_[i]);
-        put(header + "\n");
+        put(csv_record(columns_));
         header_written_ = true;
     }
 }
@@ -162,9 +174,7 @@ void MetricsLog::write_csv(const MetricRow& row) {
         check(!row.empty(), "MetricsLog::write", "'", path_, "': the first row of a CSV log names its columns "
               "and cannot be empty");
         for (const auto& [key, value] : row) columns_.push_back(key);
-        std::string header;
-        for (size_t i = 0; i < columns_.size(); ++i) header += (i ? "," : "") + csv_escape(columns_[i]);
-        put(header + "\n");
+        put(csv_record(columns_));
         header_written_ = true;
     }
     std::vector<std::string> cells(columns_.size());
@@ -175,9 +185,7 @@ void MetricsLog::write_csv(const MetricRow& row) {
               "or log to .jsonl)");
         cells[size_t(it - columns_.begin())] = csv_escape(value.to_string());
     }
-    std::string line;
-    for (size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + cells[i];
-    put(line + "\n");
+    put(csv_record(cells, false));
 }
 
 void MetricsLog::write_jsonl(const MetricRow& row) {
@@ -194,6 +202,101 @@ void MetricsLog::write_jsonl(const MetricRow& row) {
     }
     // Invalid UTF-8 in a text value is replaced rather than thrown mid-run.
     put(object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
+
+namespace {
+
+// RFC 4180 records: quoted cells may hold commas, doubled quotes and line
+// breaks. `complete` is false when the text ends inside a quoted cell.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text, bool& complete) {
+    std::vector<std::vector<std::string>> records;
+    std::vector<std::string> record(1);
+    bool quoted = false, any = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') record.back() += '"', ++i;
+            else if (c == '"') quoted = false;
+            else record.back() += c;
+            continue;
+        }
+        if (c == '"') quoted = any = true;
+        else if (c == ',') record.emplace_back(), any = true;
+        else if (c == '\n') {
+            if (any || record.size() > 1 || !record[0].empty()) records.push_back(std::move(record));
+            record.assign(1, std::string());
+            any = false;
+        } else if (c != '\r') record.back() += c, any = true;
+    }
+    complete = !quoted;
+    if (!quoted && (any || record.size() > 1 || !record[0].empty())) records.push_back(std::move(record));
+    return records;
+}
+
+MetricValue parse_cell(const std::string& cell) {
+    int64_t i = 0;
+    auto [iend, ierr] = std::from_chars(cell.data(), cell.data() + cell.size(), i);
+    if (ierr == std::errc() && iend == cell.data() + cell.size()) return MetricValue((long long)i);
+    if (cell == "nan") return MetricValue(std::nan(""));
+    if (cell == "inf") return MetricValue(INFINITY);
+    if (cell == "-inf") return MetricValue(-INFINITY);
+    double d = 0;
+    auto [dend, derr] = std::from_chars(cell.data(), cell.data() + cell.size(), d);
+    if (derr == std::errc() && dend == cell.data() + cell.size()) return MetricValue(d);
+    return MetricValue(cell);
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    check(bool(in), "read_metrics_log", "cannot open '", path, "': ", std::strerror(errno));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+std::vector<MetricRow> read_metrics_log(const std::string& path, LogFormat format) {
+    if (format == LogFormat::Auto) format = log_format_for(path);
+    const std::string text = read_text(path);
+    std::vector<MetricRow> rows;
+    if (format == LogFormat::Csv) {
+        bool complete = true;
+        std::vector<std::vector<std::string>> records = parse_csv(text, complete);
+        if (records.empty()) return rows;
+        const std::vector<std::string>& header = records[0];
+        for (size_t r = 1; r < records.size(); ++r) {
+            check(records[r].size() <= header.size(), "read_metrics_log", "'", path, "' record ", r + 1, " has ",
+                  records[r].size(), " cells for ", header.size(), " columns");
+            MetricRow row;
+            for (size_t c = 0; c < records[r].size(); ++c)
+                if (!records[r][c].empty()) row.emplace_back(header[c], parse_cell(records[r][c]));
+            rows.push_back(std::move(row));
+        }
+        return rows;
+    }
+    size_t start = 0, line_no = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        const bool last = end == std::string::npos;
+        if (last) end = text.size();
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        ++line_no;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(line, nullptr, false);
+        if (j.is_discarded() && last) break;  // cut short by a killed run
+        check(j.is_object(), "read_metrics_log", "'", path, "' line ", line_no, " is not a JSON object");
+        MetricRow row;
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            const auto& v = it.value();
+            if (v.is_number_integer()) row.emplace_back(it.key(), MetricValue((long long)v.get<int64_t>()));
+            else if (v.is_number()) row.emplace_back(it.key(), MetricValue(v.get<double>()));
+            else if (v.is_null()) row.emplace_back(it.key(), MetricValue(std::nan("")));
+            else if (v.is_string()) row.emplace_back(it.key(), MetricValue(v.get<std::string>()));
+            else row.emplace_back(it.key(), MetricValue(v.dump()));
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
 }
 
 }  // namespace graft::transfer

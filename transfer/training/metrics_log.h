@@ -106,6 +106,14 @@ private:
     int64_t rows_ = 0;
 };
 
+// Reads a log back (either format; Auto by extension): one MetricRow per line,
+// keys in the file's order. CSV cells that are empty are left out of their row;
+// cells that parse whole as integers become integers, as numbers (nan and inf
+// included) reals, anything else text. JSONL nulls become NaN. A line cut short
+// by a killed run (unbalanced quote, bad JSON on the last line) is dropped;
+// a bad line elsewhere throws graft::Error naming the file and line.
+std::vector<MetricRow> read_metrics_log(const std::string& path, LogFormat format = LogFormat::Auto);
+
 // The format Auto picks for `path`; throws graft::Error for an unknown extension.
 LogFormat log_format_for(const std::string& path);
 
