@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -58,6 +59,66 @@ int desired_channels(ImageChannels channels) {
     return 0;
 }
 
+uint32_t le16(const unsigned char* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8; }
+uint32_t le32(const unsigned char* p) { return le16(p) | le16(p + 2) << 16; }
+
+// stb_image decodes a BMP or GIF cut short without complaint (missing bytes read
+// as zeros), so these two formats are measured here first.
+void check_bmp_length(const unsigned char* p, size_t n, const std::string& name) {
+    if (n < 30) return;  // stb refuses a header this short itself
+    const uint32_t header = le32(p + 14);
+    uint64_t width, height, bpp, compression = 0;
+    if (header == 12) {  // OS/2 BITMAPCOREHEADER
+        width = le16(p + 18);
+        height = le16(p + 20);
+        bpp = le16(p + 24);
+    } else {
+        if (n < 34) return;
+        width = uint64_t(std::abs(int64_t(int32_t(le32(p + 18)))));
+        height = uint64_t(std::abs(int64_t(int32_t(le32(p + 22)))));
+        bpp = le16(p + 28);
+        compression = le32(p + 30);
+    }
+    // Uncompressed rows (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS) are padded to 4 bytes.
+    if (compression != 0 && compression != 3 && compression != 6) return;
+    const uint64_t need = uint64_t(le32(p + 10)) + (bpp * width + 31) / 32 * 4 * height;
+    if (n < need) fail(name, "truncated BMP: ", n, " bytes, its header needs ", need);
+}
+
+void check_gif_length(const unsigned char* p, size_t n, const std::string& name) {
+    auto truncated = [&] { fail(name, "truncated GIF: ", n, " bytes end inside the first frame"); };
+    auto color_table = [](unsigned flags) { return (flags & 0x80) ? size_t(3) << ((flags & 7) + 1) : size_t(0); };
+    auto skip_sub_blocks = [&](size_t pos) {
+        for (;;) {
+            if (pos >= n) truncated();
+            const size_t len = p[pos++];
+            if (len == 0) return pos;
+            pos += len;
+        }
+    };
+    if (n < 13) truncated();
+    size_t pos = 13 + color_table(p[10]);
+    for (;;) {
+        if (pos >= n) truncated();
+        if (p[pos] == 0x21) {  // extension: label, then sub-blocks
+            pos = skip_sub_blocks(pos + 2);
+        } else if (p[pos] == 0x2C) {  // image descriptor, local colours, LZW size, data
+            if (pos + 10 > n) truncated();
+            pos += 10 + color_table(p[pos + 9]);
+            if (pos >= n) truncated();
+            skip_sub_blocks(pos + 1);
+            return;
+        } else {
+            return;  // trailer or garbage: stb's decoder reports it
+        }
+    }
+}
+
+void check_complete(const unsigned char* p, size_t n, const std::string& name) {
+    if (n >= 2 && p[0] == 'B' && p[1] == 'M') check_bmp_length(p, n, name);
+    if (n >= 6 && std::memcmp(p, "GIF8", 4) == 0) check_gif_length(p, n, name);
+}
+
 }  // namespace
 
 ImageInfo image_info(const void* bytes, size_t size, const std::string& name) {
@@ -70,6 +131,7 @@ ImageInfo image_info(const void* bytes, size_t size, const std::string& name) {
     if (int64_t(w) * int64_t(h) > kMaxImagePixels)
         fail(name, "image of ", w, "x", h, " pixels is larger than the limit of ", kMaxImagePixels, " pixels");
     if (c < 1 || c > 4) fail(name, "unsupported channel count ", c);
+    check_complete(static_cast<const unsigned char*>(bytes), size, name);
     return {h, w, c};
 }
 

@@ -13,9 +13,11 @@
 // zero side or more than kMaxImagePixels pixels are refused before any pixel
 // memory is allocated. Every failure throws graft::Error naming the file (or the
 // in-memory name) and stb's reason ("bad huffman code", "unknown image type").
-// A truncated PNG is an error; a truncated baseline JPEG is one too when stb
-// notices, but stb (like libjpeg) may fill a JPEG cut in its scan data with
-// grey, which no decoder can tell from a real image.
+// Truncated files are errors: PNG and JPEG through stb's own checks, BMP and GIF
+// (which stb would silently complete with zeros) through a length check of the
+// pixel data and of the first frame's blocks made here. Exceptions: a PNG that
+// lost only its final IEND chunk, or a GIF only its trailer byte, still holds
+// every pixel and decodes.
 //
 // Thread safety: decode calls may run concurrently from many threads. stb_image
 // keeps a few process-wide flags (vertical flip on load, iPhone PNG

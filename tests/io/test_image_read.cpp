@@ -164,13 +164,21 @@ TEST_CASE("read_image: bad input is an Error naming the file and the problem", "
         CHECK(msg.find("notes.txt") != std::string::npos);
         CHECK(msg.find("not a readable image") != std::string::npos);
     }
-    SECTION("truncated PNG, at every cut before the end marker") {
-        // The last 12 bytes are the IEND chunk; without any of it every pixel is still
-        // there, and stb (like libpng's readers) decodes the image.
-        for (size_t cut = 0; cut + 12 < png.size(); ++cut) {
-            INFO("cut at " << cut << " of " << png.size());
-            std::string msg = error_of([&] { decode_image(png.data(), cut, "cut.png"); });
-            CHECK(msg.find("cut.png") != std::string::npos);
+    SECTION("truncated files, at every cut, in every format") {
+        for (const char* file : {"tiny_rgb.png", "tiny_grey.png", "tiny_rgba.png", "tiny_rgb.bmp", "tiny_pal.gif",
+                                 "photo_420.jpg", "photo_444.jpg"}) {
+            const std::string bytes = file_bytes(fixture_path(std::string("transforms/") + file));
+            // A PNG's last 12 bytes are its IEND chunk and a GIF's last byte its trailer;
+            // without them every pixel is still there and the image decodes (as in PIL).
+            const std::string f = file;
+            const size_t end = bytes.size() - (f.ends_with(".png") ? 12 : f.ends_with(".gif") ? 1 : 0);
+            int refused = 0;
+            for (size_t cut = 0; cut < end; ++cut) {
+                std::string msg = error_of([&] { decode_image(bytes.data(), cut, "cut"); });
+                refused += msg.rfind("image: cut: ", 0) == 0;
+            }
+            INFO(file << ": " << refused << " of " << end << " cuts refused");
+            CHECK(refused == int(end));
         }
     }
     SECTION("truncated JPEG header and file on disk") {
