@@ -14,7 +14,9 @@
 # one reference column each, e.g. a venv with PyPI torch first). Each PyTorch runs
 # twice, with the default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE;
 # each cell keeps the better (marked P when PASSIVE won). Both sides get
-# OMP_NUM_THREADS = MKL_NUM_THREADS = THREADS.
+# OMP_NUM_THREADS = MKL_NUM_THREADS = THREADS. Where libdnnl-dev is installed, a last
+# column is oneDNN's convolution primitives called directly (conv_onednn_bench.cpp:
+# its own blocked layouts, reorders not timed: oneDNN at its best).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +73,8 @@ conv_table() {  # pass files...
 
 conv_section() {
     build_target conv_bench
+    # oneDNN's own primitives: a column when Debian's libdnnl-dev is installed (built by CMake only then).
+    cmake --build "$build" -j "$jobs" --target conv_onednn_bench >&2 2>/dev/null || true
     local tmp load files=() i=0 py
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
@@ -81,6 +85,10 @@ conv_section() {
         i=0
         echo "round $round: running graft" >&2
         "$build/benchmarks/kernels/conv_bench" --threads "$threads" --reps "$reps" "${only[@]}" >>"$tmp/graft"
+        if [[ -x $build/benchmarks/kernels/conv_onednn_bench ]]; then
+            echo "round $round: running oneDNN directly" >&2
+            "$build/benchmarks/kernels/conv_onednn_bench" --threads "$threads" --reps "$reps" "${only[@]}" >>"$tmp/onednn"
+        fi
         for py in $pythons; do
             i=$((i + 1))
             echo "round $round: running $py (default wait policy)" >&2
@@ -93,6 +101,8 @@ conv_section() {
     done
     files=("$tmp/graft")
     for ((i = 1; i <= $(wc -w <<<"$pythons"); ++i)); do files+=("$tmp/ref$i.default" "$tmp/ref$i.passive"); done
+    # oneDNN has no wait-policy pair: its one file stands for both.
+    [[ -s $tmp/onednn ]] && files+=("$tmp/onednn" "$tmp/onednn")
     echo "Command: \`TORCH_PYTHONS=\"$pythons\" THREADS=$threads REPS=$reps METRIC=$metric STAT=$stat ROUNDS=$rounds benchmarks/kernels/run.sh conv\`  "
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)  "
     echo "Machine: nproc $(nproc --all), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(head -1 "$tmp/graft" | sed 's/^# //')  "
