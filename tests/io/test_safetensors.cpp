@@ -199,6 +199,15 @@ TEST_CASE("safetensors: mapped tensors outlive the NamedTensors and never write 
     a.fill_(5.0);  // copy-on-write page
     REQUIRE(a.to_vector<float>()[0] == 5.0f);
     REQUIRE(read_bytes(path) == before);
+
+    // Rewriting the file while its tensors are mapped: the rename leaves the
+    // old mapping valid (old inode), the new file holds the new values.
+    NamedTensors mapped = io::read_safetensors(path);
+    NamedTensors doubled;
+    for (const auto& [name, v] : mapped) doubled.set(name, v.mul(scalar_tensor(2.0, v.dtype())));
+    io::write_safetensors(path, doubled);
+    REQUIRE(mapped.at("b").to_vector<double>() == std::vector<double>(7, 1.0));
+    REQUIRE(io::read_safetensors(path).at("b").to_vector<double>() == std::vector<double>(7, 2.0));
 }
 
 TEST_CASE("safetensors: writing is atomic", "[io][safetensors]") {

@@ -232,6 +232,16 @@ TEST_CASE("checkpoint: refusals name the file and the problem, and change nothin
                                 Contains("optimizer type mismatch: the checkpoint holds AdamW state, the given optimizer is SGD"));
         REQUIRE(flat_weights(*sgd.model) == before);
     }
+    SECTION("optimizer groups that differ: the optimizer refuses, the model stays as it was") {
+        Run other(2, true);
+        auto params = other.model->parameters();
+        optim::AdamW split({{.params = {params[0], params[1]}, .name = "first"}, {.params = {params[2], params[3]}}},
+                           {.lr = 0.01});
+        const auto before = flat_weights(*other.model);
+        REQUIRE_THROWS_WITH(transfer::load_checkpoint(path, {.model = other.model.get(), .optimizer = &split}),
+                            Contains(path) && Contains("the state has 1 parameter groups, the optimizer has 2"));
+        REQUIRE(flat_weights(*other.model) == before);
+    }
     SECTION("schedule type mismatch") {
         Run other(2, true);
         optim::StepLR step(*other.optimizer, 2);
