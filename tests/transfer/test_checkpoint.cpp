@@ -167,6 +167,27 @@ TEST_CASE("checkpoint: the file is safetensors with prefixed names and graft met
     REQUIRE(restored.offset() == 12);
 }
 
+TEST_CASE("checkpoint: the positional forms save and load the same parts", "[transfer][checkpoint]") {
+    TempDir dir;
+    const std::string path = dir.file("p.safetensors");
+    Run run(6, false);
+    const Data data;
+    train_step(run, data, 0);
+    Generator gen(11);
+    gen.advance(4);
+    transfer::save_checkpoint(path, *run.model, run.optimizer.get(), run.schedule.get(), {.epoch = 4}, &gen);
+
+    Run other(7, false);
+    Generator into(0);
+    const auto at = transfer::load_checkpoint(path, *other.model, other.optimizer.get(), other.schedule.get(), &into);
+    REQUIRE(at.epoch == 4);
+    REQUIRE(into.seed() == 11);
+    REQUIRE(into.offset() == 4);
+    REQUIRE(flat_weights(*other.model) == flat_weights(*run.model));
+    REQUIRE(other.schedule->last_epoch() == run.schedule->last_epoch());
+    REQUIRE(other.optimizer->state_dict().size() == run.optimizer->state_dict().size());
+}
+
 TEST_CASE("checkpoint: ReduceLROnPlateau state is saved and restored", "[transfer][checkpoint]") {
     TempDir dir;
     const std::string path = dir.file("p.safetensors");
