@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,10 +12,12 @@
 
 #include "graft.h"
 #include "io/datasets/csv_dataset.h"
+#include "io/datasets/fashion_mnist.h"
 #include "io/datasets/idx.h"
 #include "io/datasets/idx_dataset.h"
 #include "io/datasets/splits.h"
 #include "io/datasets/tensor_dataset.h"
+#include "io/loader/data_loader.h"
 
 using namespace graft;
 using namespace graft::io;
@@ -259,4 +262,43 @@ TEST_CASE("parse_idx: IDX from memory, raw or gzipped, as strict as read_idx", "
     CHECK_THROWS_WITH(parse_idx("", 0, "e.idx"), Contains("too short"));
     const std::string huge = std::string("\0\0\x08\x02", 4) + be32(0xFFFF) + be32(0xFFFF);
     CHECK_THROWS_WITH(parse_idx(huge.data(), huge.size(), "h.idx"), Contains("truncated"));
+}
+
+// The whole chain on real data (Debian's dataset-fashion-mnist, required in CI
+// as in test_idx.cpp): IdxDataset with class names, a 10-shot subset, a split
+// of the rest, and a loader over it.
+TEST_CASE("Fashion-MNIST t10k: IdxDataset, few_shot, random_split, DataLoader", "[datasets][data]") {
+    const std::string dir = kFashionMnistDir;
+    const std::string images = dir + "/t10k-images-idx3-ubyte.gz", labels = dir + "/t10k-labels-idx1-ubyte.gz";
+    if (!fs::exists(images) || !fs::exists(labels)) {
+        const char* ci = std::getenv("CI");
+        if (ci && std::string(ci) == "true") FAIL(images << " is missing: apt-get install dataset-fashion-mnist");
+        WARN("not checked: " << images << " is missing (apt-get install dataset-fashion-mnist)");
+        return;
+    }
+    auto ds = std::make_shared<IdxDataset>(
+        images, labels, std::vector<std::string>(FashionMnist::classes.begin(), FashionMnist::classes.end()));
+    REQUIRE(ds->size() == 10000);
+    CHECK(ds->class_names()[9] == "Ankle boot");
+    CHECK(ds->label(0) == 9);
+
+    const auto shot = few_shot(ds, 10, 3);
+    REQUIRE(shot->size() == 100);
+    std::vector<int> per_class(10, 0);
+    for (int64_t i = 0; i < shot->size(); ++i) ++per_class.at(size_t(shot->label(i)));
+    CHECK(per_class == std::vector<int>(10, 10));
+
+    const auto parts = random_split(complement(*shot), std::vector<double>{0.9, 0.1}, 3);
+    CHECK(parts[0]->size() == 8910);
+    CHECK(parts[1]->size() == 990);
+
+    DataLoader loader(parts[1], {.batch_size = 64, .shuffle = true, .seed = 1, .drop_last = true, .num_workers = 2});
+    int64_t batches = 0;
+    for (const Batch& b : loader) {
+        CHECK(b.inputs.shape() == Shape{64, 28, 28});
+        CHECK(b.inputs.dtype() == DType::UInt8);
+        CHECK(b.targets.shape() == Shape{64});
+        ++batches;
+    }
+    CHECK(batches == 990 / 64);
 }
