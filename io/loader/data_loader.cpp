@@ -11,6 +11,7 @@
 
 #include "core/ops/join.h"
 #include "core/ops/random.h"
+#include "io/transforms/transform.h"
 
 namespace graft::io {
 
@@ -25,9 +26,8 @@ uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-// Seed of the generator that shuffles `epoch`; index -1 keeps it apart from
-// every per-item seed.
-uint64_t order_seed(uint64_t seed, int64_t epoch) { return sample_seed(seed, epoch, -1); }
+// Seed of the generator that shuffles `epoch`: a key apart from the items' one.
+uint64_t order_seed(uint64_t seed, int64_t epoch) { return mix64(epoch_seed(seed, epoch) ^ 0x5348554646ull); }
 
 std::string source_of(const Dataset& dataset, int64_t index) {
     try {
@@ -39,8 +39,10 @@ std::string source_of(const Dataset& dataset, int64_t index) {
 
 }  // namespace
 
-uint64_t sample_seed(uint64_t seed, int64_t epoch, int64_t index) {
-    return mix64(mix64(mix64(seed) ^ uint64_t(epoch)) ^ uint64_t(index));
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) { return mix64(mix64(seed) ^ uint64_t(epoch)); }
+
+Generator item_generator(uint64_t seed, int64_t epoch, int64_t index) {
+    return transforms::sample_generator(epoch_seed(seed, epoch), uint64_t(index));
 }
 
 // ---- one pass ------------------------------------------------------------------
@@ -132,7 +134,7 @@ private:
         std::vector<Example> examples;
         Batch batch;
         for (int64_t index : items) {
-            Generator gen{sample_seed(options_.seed, epoch_, index)};
+            Generator gen = item_generator(options_.seed, epoch_, index);
             try {
                 examples.push_back(dataset_->get(index, gen));
                 batch.indices.push_back(index);

@@ -10,8 +10,10 @@
 // (dataset, options.seed, epoch), never on num_workers or thread timing:
 //   - the order is the identity, or with shuffle a permutation drawn from a
 //     Generator seeded by (seed, epoch);
-//   - each item is loaded with its own Generator seeded by (seed, epoch, item
-//     index), so random augmentation is the same whichever thread loads it;
+//   - each item is loaded with its own Generator, item_generator(seed, epoch,
+//     index): io/transforms' sample_generator(epoch_seed(seed, epoch), index),
+//     the Philox stream of a per-epoch key at a per-item counter, so random
+//     augmentation is the same whichever thread loads it;
 //   - workers finish batches out of order; the loader hands them out in order.
 //
 // Threads: num_workers = 0 loads on the caller's thread when a batch is asked
@@ -129,8 +131,10 @@ private:
     std::shared_ptr<std::atomic<int64_t>> skipped_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
-// The Generator seed for item `index` in `epoch` of a loader seeded with `seed`
-// (a 64-bit mix of the three; exposed for tests and custom samplers).
-uint64_t sample_seed(uint64_t seed, int64_t epoch, int64_t index);
+// The Philox key of `epoch` for a loader seeded with `seed` (a 64-bit mix of
+// both), and the Generator the loader gives item `index` in that epoch: how to
+// reproduce one item's augmentation outside the loader.
+uint64_t epoch_seed(uint64_t seed, int64_t epoch);
+Generator item_generator(uint64_t seed, int64_t epoch, int64_t index);
 
 }  // namespace graft::io

@@ -242,3 +242,15 @@ TEST_CASE("DataLoader: refuses bad options and unbatchable items", "[loader]") {
     DataLoader loader(std::make_shared<Ragged>(), {.batch_size = 2, .num_workers = 1});
     CHECK_THROWS_WITH(loader.pass().next(), Contains("img0.jpg") && Contains("img1.jpg") && Contains("[3, 3]"));
 }
+
+TEST_CASE("DataLoader: item_generator reproduces an item's draws outside the loader", "[loader]") {
+    auto ds = std::make_shared<Probe>(10);
+    DataLoader loader(ds, {.batch_size = 10, .shuffle = true, .seed = 3});
+    loader.set_epoch(2);
+    const Batch b = *loader.pass().next();
+    for (int64_t row = 0; row < 10; ++row) {
+        const int64_t index = b.indices[size_t(row)];
+        Generator gen = item_generator(3, 2, index);
+        CHECK(bit_equal(ds->get(index, gen).input, b.inputs.select(0, row)));
+    }
+}
