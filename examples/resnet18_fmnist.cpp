@@ -2,27 +2,30 @@
 // input (in_channels 1), the CIFAR stem (3x3 conv, stride 1, no max pool) and
 // 10 classes, on images zero-padded from 28x28 to 32x32 as CIFAR-sized inputs.
 // SGD with Nesterov momentum 0.9, weight decay 5e-4 and a cosine learning rate,
-// batch 64.
+// batch 64, run by transfer::fit (progress bar, test accuracy after each epoch,
+// confusion matrix at the end, optional CSV log and PNG chart).
 //
 //   [N, 1, 32, 32] -> conv1 3x3 64 -> layer1 (64, 32x32) -> layer2 (128, 16x16)
 //                  -> layer3 (256, 8x8) -> layer4 (512, 4x4) -> avgpool -> fc 10
 //
 // Run:  build/examples/resnet18_fmnist [--epochs 1] [--threads N] [--data DIR]
-//                                      [--limit N] [--test-limit N] [--batch 64] [--lr 0.05]
+//                                      [--limit N] [--test-limit N] [--log FILE.csv]
+//                                      [--chart FILE.png] [--batch 64] [--lr 0.05] [--seed 42]
 // One epoch over all 60,000 images is about 100 TFLOP (1.7 GFLOP per image for
 // forward and backward): tens of minutes on a few cores. --limit trains on the
 // first N images and --test-limit evaluates on the first N test images.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "graft.h"
 #include "io/datasets/fashion_mnist.h"
 #include "nn/models/resnet.h"
 #include "nn/optim/schedule.h"
 #include "nn/optim/sgd.h"
+#include "transfer/training/fit.h"
 
 using namespace graft;
 
@@ -34,6 +37,7 @@ struct Options {
     std::string data = io::kFashionMnistDir;
     int64_t limit = 0;       // 0: all 60,000 training images
     int64_t test_limit = 0;  // 0: all 10,000 test images
+    std::string log, chart;
     int64_t batch = 64;
     double lr = 0.05;
     uint64_t seed = 42;
@@ -41,8 +45,8 @@ struct Options {
 
 [[noreturn]] void usage(const char* argv0) {
     std::fprintf(stderr,
-                 "usage: %s [--epochs N] [--threads N] [--data DIR] [--limit N] [--test-limit N] [--batch N] "
-                 "[--lr X] [--seed N]\n",
+                 "usage: %s [--epochs N] [--threads N] [--data DIR] [--limit N] [--test-limit N] [--log FILE.csv] "
+                 "[--chart FILE.png] [--batch N] [--lr X] [--seed N]\n",
                  argv0);
     std::exit(2);
 }
@@ -58,6 +62,8 @@ Options parse_args(int argc, char** argv) {
         else if (a == "--data") o.data = v;
         else if (a == "--limit") o.limit = std::atoll(v);
         else if (a == "--test-limit") o.test_limit = std::atoll(v);
+        else if (a == "--log") o.log = v;
+        else if (a == "--chart") o.chart = v;
         else if (a == "--batch") o.batch = std::atoll(v);
         else if (a == "--lr") o.lr = std::atof(v);
         else if (a == "--seed") o.seed = std::strtoull(v, nullptr, 10);
@@ -79,22 +85,6 @@ Tensor to_padded_inputs(const Tensor& images, int64_t limit) {
     Tensor padded = full({n, 1, 32, 32}, black);
     padded.slice(2, 2, 30).slice(3, 2, 30).copy_(x);
     return padded;
-}
-
-int64_t count_correct(const Tensor& logits, const Tensor& labels) {
-    return eq(argmax(logits, 1), labels).to(DType::Int64).sum().item<int64_t>();
-}
-
-double evaluate(nn::Module& model, const Tensor& x, const Tensor& y) {
-    NoGradGuard no_grad;
-    model.eval();
-    int64_t correct = 0;
-    for (int64_t i = 0; i < x.size(0); i += 250) {
-        const int64_t end = std::min(i + 250, x.size(0));
-        correct += count_correct(model(x.slice(0, i, end)), y.slice(0, i, end));
-    }
-    model.train();
-    return double(correct) / double(x.size(0));
 }
 
 }  // namespace
@@ -120,37 +110,36 @@ int main(int argc, char** argv) try {
     const int64_t steps_per_epoch = (n + opt.batch - 1) / opt.batch;
     optim::CosineAnnealingLR schedule(sgd, steps_per_epoch * opt.epochs);
 
-    for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
-        const auto start = std::chrono::steady_clock::now();
+    // Each epoch a fresh seeded permutation, gathered batch by batch.
+    const transfer::BatchSource train_batches = [&](int64_t, const transfer::BatchVisitor& visit) {
         const Tensor perm = randperm(n, &gen);
-        double loss_sum = 0;
-        int64_t correct = 0, seen = 0;
-        for (int64_t i = 0, step = 1; i < n; i += opt.batch, ++step) {
+        for (int64_t i = 0; i < n; i += opt.batch) {
             const Tensor idx = perm.slice(0, i, std::min(i + opt.batch, n));
-            const Tensor xb = index_select(x_train, 0, idx), yb = index_select(y_train, 0, idx);
-            const Tensor logits = (*model)(xb);  // [B, 10]
-            const Tensor loss = cross_entropy(logits, yb);
-            sgd.zero_grad();
-            loss.backward();
-            sgd.step();
-            schedule.step();
-            loss_sum += loss.item<double>() * double(idx.size(0));
-            correct += count_correct(logits, yb);
-            seen += idx.size(0);
-            if (step % 10 == 0 || i + opt.batch >= n) {
-                const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                std::printf("\repoch %d  step %lld/%lld  loss %.4f  train acc %.2f%%  %.2f s/step", epoch,
-                            (long long)step, (long long)steps_per_epoch, loss_sum / double(seen),
-                            100.0 * double(correct) / double(seen), s / double(step));
-                std::fflush(stdout);
-            }
+            visit(index_select(x_train, 0, idx), index_select(y_train, 0, idx));
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        const double test_acc = evaluate(*model, x_test, y_test);
-        std::printf("\nepoch %d  loss %.4f  train acc %.2f%%  test acc %.2f%%  time %.1f s\n", epoch,
-                    loss_sum / double(n), 100.0 * double(correct) / double(n), 100 * test_acc, seconds);
-        std::fflush(stdout);
+    };
+    std::vector<transfer::Batch> test_batches;
+    for (int64_t i = 0; i < x_test.size(0); i += 250) {
+        const int64_t end = std::min(i + 250, x_test.size(0));
+        test_batches.push_back({x_test.slice(0, i, end), y_test.slice(0, i, end)});
     }
+
+    transfer::FitOptions fit;
+    fit.epochs = opt.epochs;
+    fit.num_classes = 10;
+    fit.class_names.assign(io::FashionMnist::classes.begin(), io::FashionMnist::classes.end());
+    fit.scheduler = &schedule;
+    fit.scheduler_per_step = true;
+    fit.steps_per_epoch = steps_per_epoch;
+    fit.log_path = opt.log;
+    fit.chart_path = opt.chart;
+    fit.chart_title = "ResNet-18 on Fashion-MNIST (32x32)";
+    const transfer::FitResult r =
+        transfer::fit(*model, sgd, train_batches, transfer::batches_of(test_batches), fit);
+
+    std::printf("\n%s\n", r.last_val_metrics.confusion_table().c_str());
+    std::printf("final test accuracy %.2f%% on %lld images\n", 100 * r.epochs.back().val_acc,
+                (long long)x_test.size(0));
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
