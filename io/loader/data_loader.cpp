@@ -150,6 +150,10 @@ private:
             }
         }
         if (examples.empty()) return std::nullopt;
+        if (options_.collate) {
+            options_.collate(examples, batch);
+            return batch;
+        }
         batch.inputs = collate(examples, batch.indices, &Example::input, "input");
         batch.targets = collate(examples, batch.indices, &Example::target, "target");
         return batch;

@@ -36,10 +36,13 @@
 // Batching: inputs and targets are stacked along a new first dimension, so
 // every item of a batch must have the same shapes (the message names the
 // sources of two disagreeing items). The last batch may be short unless
-// drop_last is set.
+// drop_last is set. Items of varying shape (token ids of different lengths)
+// need options.collate, which builds inputs and targets from the examples
+// (padding them, say); it runs on the worker threads.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <iterator>
 #include <memory>
@@ -50,6 +53,11 @@
 
 namespace graft::io {
 
+struct Batch;
+
+// Fills batch.inputs and batch.targets from the batch's examples (in order).
+using Collate = std::function<void(const std::vector<Example>& examples, Batch& batch)>;
+
 struct DataLoaderOptions {
     int64_t batch_size = 1;
     bool shuffle = false;
@@ -58,6 +66,7 @@ struct DataLoaderOptions {
     int num_workers = 0;
     int prefetch = 2;  // batches in flight per worker (>= 1)
     bool skip_unreadable = false;
+    Collate collate = {};  // empty: stack inputs and targets
 };
 
 struct Batch {

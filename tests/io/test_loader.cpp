@@ -254,3 +254,35 @@ TEST_CASE("DataLoader: item_generator reproduces an item's draws outside the loa
         CHECK(bit_equal(ds->get(index, gen).input, b.inputs.select(0, row)));
     }
 }
+
+TEST_CASE("DataLoader: a custom collate pads items of different lengths", "[loader]") {
+    class Lengths final : public Dataset {
+    public:
+        int64_t size() const override { return 5; }
+
+    protected:
+        Example load(int64_t i, Generator&) const override {
+            return {full({i + 1}, i, DType::Int64), scalar_tensor(i % 2, DType::Int64), source(i)};
+        }
+    };
+    const Collate pad = [](const std::vector<Example>& examples, Batch& batch) {
+        int64_t longest = 0;
+        for (const Example& e : examples) longest = std::max(longest, e.input.size(0));
+        batch.inputs = full({int64_t(examples.size()), longest}, -1, DType::Int64);
+        std::vector<Tensor> targets;
+        for (size_t r = 0; r < examples.size(); ++r) {
+            batch.inputs.select(0, int64_t(r)).narrow(0, 0, examples[r].input.size(0)).copy_(examples[r].input);
+            targets.push_back(examples[r].target);
+        }
+        batch.targets = stack(targets);
+    };
+    for (int workers : {0, 2}) {
+        DataLoader loader(std::make_shared<Lengths>(), {.batch_size = 3, .num_workers = workers, .collate = pad});
+        const auto batches = all_batches(loader);
+        REQUIRE(batches.size() == 2);
+        CHECK(batches[0].inputs.to_vector<int64_t>() == std::vector<int64_t>{0, -1, -1, 1, 1, -1, 2, 2, 2});
+        CHECK(batches[1].inputs.shape() == Shape{2, 5});
+        CHECK(batches[1].targets.to_vector<int64_t>() == std::vector<int64_t>{1, 0});
+        CHECK(batches[1].indices == std::vector<int64_t>{3, 4});
+    }
+}
