@@ -12,6 +12,12 @@
 namespace graft::transfer {
 namespace {
 
+// s += each part (GCC 12 warns, wrongly, on chains of "literal" + std::string).
+template <typename... Parts>
+void append(std::string& s, const Parts&... parts) {
+    (s += ... += parts);
+}
+
 std::string fmt(const char* format, double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, format, v);
@@ -28,7 +34,7 @@ std::string format_rate(double v) {
 }
 
 void append_values(std::string& line, const ProgressValues& values, const char* sep) {
-    for (const auto& [name, value] : values) line += sep + name + " " + format_value(value);
+    for (const auto& [name, value] : values) append(line, sep, name, " ", format_value(value));
 }
 
 }  // namespace
@@ -82,37 +88,41 @@ double ProgressBar::samples_per_second() const {
 
 std::string ProgressBar::status_line(bool plain, const ProgressValues& extra) const {
     const std::string sep = plain ? " " : "  ";
-    std::string line = "epoch " + std::to_string(epoch_) + "/" + std::to_string(epochs_);
+    std::string line;
+    append(line, "epoch ", std::to_string(epoch_), "/", std::to_string(epochs_));
     const bool known = steps_per_epoch_ > 0;
     if (plain) {
-        line += " step " + std::to_string(step_);
-        if (known) line += "/" + std::to_string(steps_per_epoch_);
+        append(line, " step ", std::to_string(step_));
+        if (known) append(line, "/", std::to_string(steps_per_epoch_));
     } else {
         if (known && options_.bar_width > 0) {
             const double frac = std::min(1.0, double(step_) / double(steps_per_epoch_));
             const int filled = int(frac * options_.bar_width);
-            line += " [" + std::string(size_t(filled), '#') + std::string(size_t(options_.bar_width - filled), '.') + "]";
+            append(line, " [", std::string(size_t(filled), '#'), std::string(size_t(options_.bar_width - filled), '.'), "]");
         }
         std::string count = std::to_string(step_);
         if (known) {
             const std::string total = std::to_string(steps_per_epoch_);
-            count = std::string(total.size() > count.size() ? total.size() - count.size() : 0, ' ') + count + "/" + total;
+            std::string padded(total.size() > count.size() ? total.size() - count.size() : 0, ' ');
+            append(padded, count, "/", total);
+            count = padded;
         }
-        line += sep + count;
+        append(line, sep, count);
     }
-    line += sep + "loss " + fmt("%.4f", epoch_mean_loss());
+    append(line, sep, "loss ", fmt("%.4f", epoch_mean_loss()));
     append_values(line, extra, sep.c_str());
-    line += sep + format_rate(samples_per_second()) + " " + options_.unit + "/s";
+    append(line, sep, format_rate(samples_per_second()), " ", options_.unit, "/s");
     if (known && step_ > 0 && step_ < steps_per_epoch_) {
         const double eta = elapsed_seconds() / double(step_) * double(steps_per_epoch_ - step_);
-        line += sep + (plain ? "eta " : "ETA ") + format_duration(eta);
+        append(line, sep, plain ? "eta " : "ETA ", format_duration(eta));
     }
     return line;
 }
 
 void ProgressBar::draw(const std::string& line) {
     // Pad with spaces over whatever the previous, longer line left behind.
-    std::string text = "\r" + line;
+    std::string text = "\r";
+    text += line;
     if (line.size() < last_width_) text += std::string(last_width_ - line.size(), ' ');
     last_width_ = line.size();
     std::fputs(text.c_str(), options_.out);
@@ -154,11 +164,12 @@ void ProgressBar::step(double loss, int64_t batch_size, const ProgressValues& ex
 
 void ProgressBar::end_epoch(const ProgressValues& extra) {
     check(epoch_ >= 1, "ProgressBar::end_epoch", "call start_epoch before end_epoch");
-    std::string line = "epoch " + std::to_string(epoch_) + "/" + std::to_string(epochs_) + " done in " +
-                       format_duration(elapsed_seconds());
-    if (samples_) line += " loss " + fmt("%.4f", epoch_mean_loss());
+    std::string line;
+    append(line, "epoch ", std::to_string(epoch_), "/", std::to_string(epochs_), " done in ",
+           format_duration(elapsed_seconds()));
+    if (samples_) append(line, " loss ", fmt("%.4f", epoch_mean_loss()));
     append_values(line, extra, " ");
-    if (samples_) line += " " + format_rate(samples_per_second()) + " " + options_.unit + "/s";
+    if (samples_) append(line, " ", format_rate(samples_per_second()), " ", options_.unit, "/s");
     if (terminal_) {
         draw(line);
         finish_terminal_line();
