@@ -2,6 +2,7 @@
 // into a tensor-sized copy. The only translation unit that compiles stb_image.
 #include "io/image/image_read.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -114,7 +115,52 @@ void check_gif_length(const unsigned char* p, size_t n, const std::string& name)
     }
 }
 
+// stb_image 2.27 (Debian 12's libstb) writes past its 257-entry code-length array
+// when a JPEG Huffman table declares more than 256 codes (fixed upstream in 2.28).
+// Every DHT segment, before and between scans, is checked here first.
+void check_jpeg_huffman_tables(const unsigned char* p, size_t n, const std::string& name) {
+    // Walks the markers as stb's reader does: bytes between markers skipped, fill
+    // bytes skipped, and a DHT read table by table while its declared length lasts
+    // (stb reads a whole table even when the length ends inside it).
+    auto at = [&](size_t i) -> unsigned { return i < n ? p[i] : 0u; };  // stb reads 0 past the end
+    size_t pos = 2;  // after SOI
+    for (;;) {
+        while (pos < n && p[pos] != 0xFF) ++pos;
+        while (pos < n && p[pos] == 0xFF) ++pos;
+        if (pos + 2 >= n) return;
+        const unsigned marker = p[pos++];
+        if (marker == 0xD9) return;  // EOI
+        if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) continue;
+        const long length = long(p[pos]) << 8 | long(p[pos + 1]);
+        if (marker == 0xC4) {
+            size_t q = pos + 2;
+            for (long left = length - 2; left > 0 && q < n;) {
+                unsigned codes = 0;
+                for (size_t i = 1; i <= 16; ++i) codes += at(q + i);
+                if (codes > 256)
+                    fail(name, "corrupt JPEG: a Huffman table declares ", codes, " codes (at most 256)");
+                q += 17 + codes;
+                left -= long(17 + codes);
+            }
+            pos = q;
+        } else {
+            pos += size_t(length);
+        }
+        if (marker == 0xDA) {  // entropy-coded data runs to the next marker other than RSTn
+            while (pos + 1 < n) {
+                const void* ff = std::memchr(p + pos, 0xFF, n - pos - 1);
+                if (!ff) return;
+                pos = size_t(static_cast<const unsigned char*>(ff) - p);
+                const unsigned next = p[pos + 1];
+                if (next != 0x00 && !(next >= 0xD0 && next <= 0xD7)) break;
+                pos += 2;
+            }
+        }
+    }
+}
+
 void check_complete(const unsigned char* p, size_t n, const std::string& name) {
+    if (n >= 2 && p[0] == 0xFF && p[1] == 0xD8) check_jpeg_huffman_tables(p, n, name);
     if (n >= 2 && p[0] == 'B' && p[1] == 'M') check_bmp_length(p, n, name);
     if (n >= 6 && std::memcmp(p, "GIF8", 4) == 0) check_gif_length(p, n, name);
 }
@@ -124,6 +170,8 @@ void check_complete(const unsigned char* p, size_t n, const std::string& name) {
 ImageInfo image_info(const void* bytes, size_t size, const std::string& name) {
     if (size == 0) fail(name, "empty (0 bytes)");
     if (size > size_t(INT32_MAX)) fail(name, size, " bytes is larger than the 2 GiB stb_image reads");
+    // Before stb reads anything: its header parser already processes JPEG tables.
+    check_complete(static_cast<const unsigned char*>(bytes), size, name);
     int w = 0, h = 0, c = 0;
     if (!stbi_info_from_memory(static_cast<const stbi_uc*>(bytes), int(size), &w, &h, &c))
         fail(name, "not a readable image (", reason(), ")");
@@ -131,7 +179,6 @@ ImageInfo image_info(const void* bytes, size_t size, const std::string& name) {
     if (int64_t(w) * int64_t(h) > kMaxImagePixels)
         fail(name, "image of ", w, "x", h, " pixels is larger than the limit of ", kMaxImagePixels, " pixels");
     if (c < 1 || c > 4) fail(name, "unsupported channel count ", c);
-    check_complete(static_cast<const unsigned char*>(bytes), size, name);
     return {h, w, c};
 }
 

@@ -200,6 +200,14 @@ TEST_CASE("read_image: bad input is an Error naming the file and the problem", "
         CHECK(msg.find("scrambled.png") != std::string::npos);
         CHECK(msg.find("decode failed") != std::string::npos);
     }
+    SECTION("a JPEG Huffman table with more than 256 codes (stb 2.27 would overflow)") {
+        std::string bad = jpg;
+        const size_t dht = bad.find("\xFF\xC4");
+        REQUIRE(dht != std::string::npos);
+        bad[dht + 5 + 15] = char(0xFF);  // 255 more codes of length 16 in the first table
+        std::string msg = error_of([&] { decode_image(bad.data(), bad.size(), "huffman.jpg"); });
+        CHECK(msg.find("huffman.jpg: corrupt JPEG: a Huffman table declares") != std::string::npos);
+    }
     SECTION("absurd dimensions are refused before decoding") {
         // A grey PNG header claiming 17000 x 17000 pixels (2.9e8 > 2^28; stb itself
         // accepts up to 2^30 bytes), nothing after it.
