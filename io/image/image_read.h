@@ -1,5 +1,6 @@
-// Decoding images into uint8 tensors: JPEG, PNG, BMP and GIF (first frame), plus
-// what else stb_image reads (TGA, PSD, HDR as 8-bit, PNM). Layout is HWC, the
+// Decoding images into uint8 tensors: JPEG (baseline and progressive), PNG (8 and
+// 16-bit, reduced to 8), BMP and GIF (first frame), through stb_image built with only
+// these four formats (others are refused as not readable). Layout is HWC, the
 // layout of decoded pixels and of PIL/numpy arrays; io/transforms/to_tensor.h
 // turns it into the CHW float tensor that models take.
 //

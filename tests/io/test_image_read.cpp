@@ -163,6 +163,10 @@ TEST_CASE("read_image: bad input is an Error naming the file and the problem", "
         std::string msg = error_of([&] { decode_image(text.data(), text.size(), "notes.txt"); });
         CHECK(msg.find("notes.txt") != std::string::npos);
         CHECK(msg.find("not a readable image") != std::string::npos);
+        // Formats outside JPEG/PNG/BMP/GIF are not compiled in.
+        const std::string ppm = std::string("P6\n2 2\n255\n") + std::string(12, '\x7f');
+        CHECK(error_of([&] { decode_image(ppm.data(), ppm.size(), "x.ppm"); }).find("not a readable image") !=
+              std::string::npos);
     }
     SECTION("truncated files, at every cut, in every format") {
         for (const char* file : {"tiny_rgb.png", "tiny_grey.png", "tiny_rgba.png", "tiny_rgb.bmp", "tiny_pal.gif",
