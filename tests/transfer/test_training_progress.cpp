@@ -9,6 +9,7 @@
 
 using namespace graft::transfer;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -127,4 +128,22 @@ TEST_CASE("ProgressBar argument checks", "[transfer][progress]") {
     ProgressBar bar(2, 10, opt);
     CHECK_THROWS_WITH(bar.step(1.0, 1), Contains("start_epoch"));
     CHECK_THROWS_WITH(bar.start_epoch(3), Contains("epoch 3"));
+}
+
+TEST_CASE("ProgressBar cuts terminal lines to the width but not the epoch summary", "[transfer][progress]") {
+    Capture cap;
+    double t = 0.0;
+    ProgressOptions opt;
+    opt.out = cap.file;
+    opt.terminal = true;
+    opt.line_width = 31;  // 30 columns used, the last one left free
+    opt.clock = [&] { return t; };
+    ProgressBar bar(1, 100, opt);
+    bar.start_epoch(1);
+    t = 1.0;
+    bar.step(1.0, 8, {{"lr", 0.1}});
+    bar.end_epoch({{"val_acc", 0.5}});
+    const std::string out = cap.text();
+    CHECK_THAT(out, StartsWith("\repoch 1/1 [...................\r"));  // 30 characters after the CR
+    CHECK_THAT(out, Contains("done in 0:01 loss 1.0000 val_acc 0.5 8.0 samples/s\n"));
 }

@@ -1,6 +1,7 @@
 // ProgressBar: formatting and the decision of when to print.
 #include "transfer/training/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -56,6 +57,15 @@ ProgressBar::ProgressBar(int64_t epochs, int64_t steps_per_epoch, ProgressOption
     check(options_.bar_width >= 0 && options_.bar_width <= 200, "ProgressBar", "bar_width must be in [0, 200], got ",
           options_.bar_width);
     terminal_ = options_.terminal ? *options_.terminal : ::isatty(::fileno(options_.out)) == 1;
+    check(options_.line_width >= 0, "ProgressBar", "line_width must be >= 0, got ", options_.line_width);
+    if (options_.line_width > 0) {
+        max_width_ = size_t(options_.line_width);
+    } else if (terminal_) {
+        winsize ws{};
+        if (::ioctl(::fileno(options_.out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) max_width_ = ws.ws_col;
+    }
+    // The last column stays free: some terminals wrap when it is written.
+    max_width_ = std::max<size_t>(max_width_, 2) - 1;
     if (options_.plain_every_steps > 0) plain_every_ = options_.plain_every_steps;
     else plain_every_ = steps_per_epoch > 0 ? std::max<int64_t>(1, steps_per_epoch / 10) : 50;
 }
@@ -119,7 +129,8 @@ std::string ProgressBar::status_line(bool plain, const ProgressValues& extra) co
     return line;
 }
 
-void ProgressBar::draw(const std::string& line) {
+void ProgressBar::draw(const std::string& full_line, bool cut) {
+    const std::string line = cut ? full_line.substr(0, max_width_) : full_line;
     // Pad with spaces over whatever the previous, longer line left behind.
     std::string text = "\r";
     text += line;
@@ -171,7 +182,7 @@ void ProgressBar::end_epoch(const ProgressValues& extra) {
     append_values(line, extra, " ");
     if (samples_) append(line, " ", format_rate(samples_per_second()), " ", options_.unit, "/s");
     if (terminal_) {
-        draw(line);
+        draw(line, false);  // ends with a newline: may wrap
         finish_terminal_line();
     } else {
         std::fprintf(options_.out, "%s\n", line.c_str());
@@ -181,7 +192,7 @@ void ProgressBar::end_epoch(const ProgressValues& extra) {
 
 void ProgressBar::message(const std::string& text) {
     if (terminal_ && line_open_) {
-        draw(text);
+        draw(text, false);
         finish_terminal_line();
         if (step_ > 0) draw(status_line(false, {}));
         return;

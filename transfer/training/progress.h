@@ -50,6 +50,9 @@ struct ProgressOptions {
     double plain_every_seconds = 30.0;  // a plain line at least this often (0: off)
     double redraw_seconds = 0.1;        // terminal redraw limit
     int bar_width = 20;
+    // Terminal lines longer than this are cut so that '\r' can redraw them (a
+    // wrapped line cannot be); 0: the terminal's width (TIOCGWINSZ), else 80.
+    int line_width = 0;
     std::string unit = "samples";       // "samples/s"; "images", "tokens", ...
     std::function<double()> clock;      // seconds; default std::chrono::steady_clock
 };
@@ -77,13 +80,14 @@ public:
 
 private:
     std::string status_line(bool plain, const ProgressValues& extra) const;
-    void draw(const std::string& line);
+    void draw(const std::string& line, bool cut = true);
     void finish_terminal_line();
     double now() const;
 
     int64_t epochs_, steps_per_epoch_;
     ProgressOptions options_;
     bool terminal_ = false;
+    size_t max_width_ = 80;  // terminal lines are cut to this
     int64_t plain_every_ = 1;
     int64_t epoch_ = 0, step_ = 0, samples_ = 0;
     double loss_sum_ = 0.0;
