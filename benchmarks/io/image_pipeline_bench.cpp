@@ -50,10 +50,7 @@ int main(int argc, char** argv) {
         using namespace graft::io::transforms;
         const TransformPtr pipeline = compose({make<RandomResizedCrop>(224), make<RandomHorizontalFlip>(),
                                                make<ToTensor>(), make<Normalize>(kImageNetMean, kImageNetStd)});
-        auto ds = std::make_shared<ImageFolder>(
-            folder, ImageFolderOptions{.transform = [pipeline](Tensor image, Generator& gen) {
-                return (*pipeline)(image, gen);
-            }});
+        auto ds = std::make_shared<ImageFolder>(folder, ImageFolderOptions{.transform = sample_transform(pipeline)});
         DataLoader loader(ds, {.batch_size = batch, .shuffle = true, .seed = 1, .num_workers = workers});
 
         std::vector<double> rates;

@@ -47,6 +47,11 @@ std::vector<std::string> list_files(const fs::path& dir, const std::vector<std::
 
 }  // namespace
 
+SampleTransform sample_transform(transforms::TransformPtr transform) {
+    check(transform != nullptr, "sample_transform", "the transform is null");
+    return [transform](Tensor image, Generator& gen) { return (*transform)(image, gen); };
+}
+
 bool has_extension(const std::string& path, const std::vector<std::string>& extensions) {
     const std::string name = lower(path);
     for (const std::string& ext : extensions) {

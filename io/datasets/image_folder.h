@@ -7,7 +7,10 @@
 //                           (symbolic links followed), listed folder by folder in
 //                           sorted order as torchvision's sorted(os.walk) does.
 //
-//   auto ds = std::make_shared<ImageFolder>("data/train", ImageFolderOptions{.transform = augment});
+//   using namespace graft::io::transforms;
+//   auto augment = compose({make<RandomResizedCrop>(224), make<RandomHorizontalFlip>(),
+//                           make<ToTensor>(), make<Normalize>(kImageNetMean, kImageNetStd)});
+//   auto ds = std::make_shared<ImageFolder>("data/train", ImageFolderOptions{.transform = sample_transform(augment)});
 //   ds->get(0).input   // the decoded image [H, W, 3] uint8, then the transform's output
 //
 // Only files whose extension is in `extensions` (compared case-insensitively)
@@ -20,6 +23,7 @@
 #pragma once
 
 #include "io/datasets/dataset.h"
+#include "io/transforms/transform.h"
 
 namespace graft::io {
 
@@ -59,6 +63,10 @@ private:
     std::vector<std::string> classes_;
     std::vector<ImageSample> samples_;
 };
+
+// An io/transforms pipeline as a per-sample transform (shares the pipeline,
+// which is const and safe to run from several worker threads).
+SampleTransform sample_transform(transforms::TransformPtr transform);
 
 // True when `path`'s extension is one of `extensions` (case-insensitive; the
 // extensions include their dot).

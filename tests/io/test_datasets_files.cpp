@@ -16,6 +16,7 @@
 #include "io/datasets/image_folder.h"
 #include "io/datasets/text_classification.h"
 #include "io/image/image_write.h"
+#include "io/transforms/transforms.h"
 #include "io/loader/data_loader.h"
 
 using namespace graft;
@@ -107,6 +108,12 @@ TEST_CASE("ImageFolder: decodes PNGs, applies the transform, loader names a corr
             write_png((dir.path / (c ? "ship" : "car") / (std::to_string(i) + ".png")).string(), img);
         }
     const std::string broken = dir.write("ship/9.png", "not a png at all");
+
+    // An io/transforms pipeline through sample_transform, as a training set would use it.
+    using namespace graft::io::transforms;
+    ImageFolder cropped(dir.str(), {.transform = sample_transform(compose({make<CenterCrop>(2), make<ToTensor>()}))});
+    CHECK(cropped.get(1).input.shape() == Shape{3, 2, 2});
+    CHECK(cropped.get(1).input.to_vector<float>()[0] == Approx(10.0 / 255));
     ImageFolder plain(dir.str());
     const Example e = plain.get(4);
     CHECK(e.input.shape() == Shape{4, 5, 3});
