@@ -3,6 +3,7 @@
 // and a source column index per output position, -1 meaning "fill".
 #include "io/transforms/crop.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/ops/creation.h"
@@ -75,9 +76,13 @@ Tensor remap(const Tensor& image, bool hwc, const std::vector<int64_t>& rows, co
 
 }  // namespace
 
+// Outputs past this many pixels are refused before any index map is allocated.
+constexpr int64_t kMaxPixels = int64_t(1) << 28;
+
 Tensor crop(const Tensor& image, const CropBox& box) {
     const bool hwc = is_uint8_image(image, "crop");
     check(box.height > 0 && box.width > 0, "crop", "crop size must be positive, got ", box.height, "x", box.width);
+    check(box.height <= kMaxPixels / box.width, "crop", "crop of ", box.height, "x", box.width, " is too large");
     const int64_t h = image_height(image), w = image_width(image);
     const int64_t hdim = hwc ? 0 : 1, wdim = hwc ? 1 : 2;
     if (box.top >= 0 && box.left >= 0 && box.top + box.height <= h && box.left + box.width <= w)
@@ -101,6 +106,9 @@ Tensor pad(const Tensor& image, const Padding& p, const std::vector<double>& fil
           "padding must be non-negative, got (", p.left, ", ", p.top, ", ", p.right, ", ", p.bottom, ")");
     check(fill.size() == 1 || int64_t(fill.size()) == C, "pad", "fill has ", fill.size(),
           " values for an image of ", C, " channels");
+    check(std::max({p.left, p.top, p.right, p.bottom}) <= kMaxPixels &&
+              (h + p.top + p.bottom) <= kMaxPixels / (w + p.left + p.right),
+          "pad", "padded image of ", h + p.top + p.bottom, "x", w + p.left + p.right, " is too large");
     const int64_t limit_h = mode == PadMode::reflect ? h - 1 : h, limit_w = mode == PadMode::reflect ? w - 1 : w;
     if (mode == PadMode::reflect || mode == PadMode::symmetric)
         check(std::max(p.top, p.bottom) <= limit_h && std::max(p.left, p.right) <= limit_w, "pad",

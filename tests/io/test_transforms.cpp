@@ -238,3 +238,10 @@ TEST_CASE("ToTensor + Normalize fused in Compose equals the two steps bit for bi
     CHECK(error_of([&] { to_tensor_normalized(img, {0.5}, {0.0}); }).find("std evaluated to zero") !=
           std::string::npos);
 }
+
+TEST_CASE("absurd crop and pad sizes are errors, not allocations", "[io][transforms]") {
+    Tensor img = pattern(6, 5, 3);
+    CHECK(error_of([&] { center_crop(img, 1000000, 1000000); }).find("too large") != std::string::npos);
+    CHECK(error_of([&] { crop(img, {0, 0, 1 << 20, 1 << 20}); }).find("too large") != std::string::npos);
+    CHECK(error_of([&] { pad(img, Padding(int64_t(1) << 40)); }).find("too large") != std::string::npos);
+}
