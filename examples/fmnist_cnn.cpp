@@ -11,7 +11,8 @@
 //                                 [--batch 128] [--lr 0.002] [--seed 42]
 // --limit trains on the first N training images only (quick runs); the test set
 // is always all 10,000. Data: Debian's dataset-fashion-mnist.
-// Aim: >= 91% test accuracy after 5 epochs.
+// Aim: >= 91% test accuracy after 5 epochs. Measured (seed 42, 2 threads): test accuracy
+// 88.91, 90.19, 91.29, 91.90, 92.06% after epochs 1-5.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
