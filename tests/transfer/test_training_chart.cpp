@@ -192,3 +192,19 @@ TEST_CASE("x_marks draw dashed reference lines, marks off the axis are skipped",
     CHECK(count_color(img, Rgb{0, 150, 0}) > 100);
     CHECK(count_color(img, Rgb{150, 0, 150}) == 0);
 }
+
+TEST_CASE("render_chart survives extreme values: huge outliers, narrow ranges at large magnitudes", "[transfer][chart]") {
+    ChartPanel p;
+    p.y_max = 2.0;
+    p.series.push_back(ChartSeries("diverged", {0, 1, 2, 3}, {1.0, 1e30, -1e300, 0.5}));
+    CHECK_NOTHROW(render_chart({p}));
+    ChartPanel narrow;
+    narrow.series.push_back(ChartSeries("flat", {0, 1}, {1e30, 1e30 * (1 + 1e-15)}));
+    CHECK_NOTHROW(render_chart({narrow}));
+    ChartPanel wide;
+    wide.series.push_back(ChartSeries("wide", {0, 1}, {-1e308, 1e308}));
+    CHECK_NOTHROW(render_chart({wide}));
+    Axis a = make_axis(1e10, 1e10 + 1e-3, AxisSpec{});
+    CHECK(a.hi > a.lo);
+    CHECK(!a.ticks.empty());
+}

@@ -92,7 +92,9 @@ Axis make_axis(double data_lo, double data_hi, const AxisSpec& spec) {
     if (spec.min) lo = *spec.min;
     if (spec.max) hi = *spec.max;
     if (hi < lo) std::swap(lo, hi);
-    if (hi - lo <= 1e-12 * std::max(1.0, std::fabs(lo))) {  // one value: give it room
+    if (!std::isfinite(hi - lo)) lo = -1e300, hi = 1e300;  // beyond doubles: no sensible axis anyway
+    // One value, or a range too narrow for its magnitude to tick: give it room.
+    if (hi - lo <= 1e-9 * std::max({1.0, std::fabs(lo), std::fabs(hi)})) {
         const double pad = spec.integer ? 1.0 : std::max(std::fabs(lo) * 0.1, 0.1);
         if (!spec.min) lo -= pad;
         if (!spec.max) hi += pad;
@@ -107,6 +109,7 @@ Axis make_axis(double data_lo, double data_hi, const AxisSpec& spec) {
         if (data_lo >= 0) axis.lo = std::max(axis.lo, 0.0);
         if (data_hi <= 1) axis.hi = std::min(axis.hi, 1.0);
     }
+    if (!(std::fabs(axis.lo) / step < 1e15 && std::fabs(axis.hi) / step < 1e15)) return axis;  // no ticks
     const long long first = (long long)std::ceil(axis.lo / step - 1e-9);
     const long long last = (long long)std::floor(axis.hi / step + 1e-9);
     for (long long k = first; k <= last && axis.ticks.size() < 64; ++k) {

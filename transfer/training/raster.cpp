@@ -38,6 +38,12 @@ std::vector<std::string> split_lines(const std::string& s) {
 constexpr double kLineAdvance = 12.0;  // stb_easy_font's line height
 constexpr double kCapHeight = 7.0;
 
+// A pixel index from a coordinate that may be far outside the raster (a
+// point way off the axis): converting an out-of-range double to int is
+// undefined, so clamp first.
+int pixel_floor(double v) { return int(std::clamp(std::floor(v), -1e8, 1e8)); }
+int pixel_ceil(double v) { return int(std::clamp(std::ceil(v), -1e8, 1e8)); }
+
 double native_width(const std::string& line) {
     std::string copy = printable(line);
     return copy.empty() ? 0.0 : double(stb_easy_font_width(copy.data()));
@@ -86,10 +92,10 @@ Raster::Coverage Raster::coverage_for(double x0, double y0, double x1, double y1
 
 void Raster::add_capsule(Coverage& c, double ax, double ay, double bx, double by, double half_width) const {
     const double reach = half_width + 1.0;
-    const int px0 = std::max(c.x0, int(std::floor(std::min(ax, bx) - reach)));
-    const int px1 = std::min(c.x0 + c.w, int(std::ceil(std::max(ax, bx) + reach)));
-    const int py0 = std::max(c.y0, int(std::floor(std::min(ay, by) - reach)));
-    const int py1 = std::min(c.y0 + c.h, int(std::ceil(std::max(ay, by) + reach)));
+    const int px0 = std::max(c.x0, pixel_floor(std::min(ax, bx) - reach));
+    const int px1 = std::min(c.x0 + c.w, pixel_ceil(std::max(ax, bx) + reach));
+    const int py0 = std::max(c.y0, pixel_floor(std::min(ay, by) - reach));
+    const int py1 = std::min(c.y0 + c.h, pixel_ceil(std::max(ay, by) + reach));
     const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
     for (int y = py0; y < py1; ++y)
         for (int x = px0; x < px1; ++x) {
@@ -105,8 +111,8 @@ void Raster::add_capsule(Coverage& c, double ax, double ay, double bx, double by
 }
 
 void Raster::add_rect(Coverage& c, const Rect& r) const {
-    const int px0 = std::max(c.x0, int(std::floor(r.x0))), px1 = std::min(c.x0 + c.w, int(std::ceil(r.x1)));
-    const int py0 = std::max(c.y0, int(std::floor(r.y0))), py1 = std::min(c.y0 + c.h, int(std::ceil(r.y1)));
+    const int px0 = std::max(c.x0, pixel_floor(r.x0)), px1 = std::min(c.x0 + c.w, pixel_ceil(r.x1));
+    const int py0 = std::max(c.y0, pixel_floor(r.y0)), py1 = std::min(c.y0 + c.h, pixel_ceil(r.y1));
     for (int y = py0; y < py1; ++y) {
         const double oy = std::min(y + 1.0, r.y1) - std::max(double(y), r.y0);
         for (int x = px0; x < px1; ++x) {
