@@ -62,7 +62,8 @@ TEST_CASE("ProgressBar plain lines: every tenth of an epoch and a closing line",
     CHECK_THAT(out, Contains("epoch 1/2 step 10/20 loss 5.5000 lr 0.001 64.0 samples/s eta 0:05\n"));
     // The last step has no ETA; the closing line carries the epoch's numbers.
     CHECK_THAT(out, Contains("epoch 1/2 step 20/20 loss 10.5000 lr 0.001 64.0 samples/s\n"));
-    CHECK_THAT(out, Contains("epoch 1/2 done in 0:10 loss 10.5000 val_loss 0.25 val_acc 0.875 64.0 samples/s\n"));
+    // One epoch of two done in 10 s: the other should take as long.
+    CHECK_THAT(out, Contains("epoch 1/2 done in 0:10 loss 10.5000 val_loss 0.25 val_acc 0.875 64.0 samples/s eta 0:10\n"));
     CHECK(bar.epoch_mean_loss() == Approx(10.5));
 }
 
@@ -146,4 +147,26 @@ TEST_CASE("ProgressBar cuts terminal lines to the width but not the epoch summar
     const std::string out = cap.text();
     CHECK_THAT(out, StartsWith("\repoch 1/1 [...................\r"));  // 30 characters after the CR
     CHECK_THAT(out, Contains("done in 0:01 loss 1.0000 val_acc 0.5 8.0 samples/s\n"));
+}
+
+TEST_CASE("ProgressBar learns the epoch length and estimates the run's remaining time", "[transfer][progress]") {
+    Capture cap;
+    double t = 0.0;
+    ProgressOptions opt;
+    opt.out = cap.file;
+    opt.terminal = false;
+    opt.clock = [&] { return t; };
+    ProgressBar bar(3, 0, opt);
+    bar.start_epoch(1);
+    for (int s = 0; s < 4; ++s) t += 1.0, bar.step(1.0, 1);
+    bar.end_epoch();  // 4 s
+    bar.set_steps_per_epoch(4);
+    bar.start_epoch(2);
+    for (int s = 0; s < 4; ++s) t += 2.0, bar.step(1.0, 1);
+    bar.end_epoch();  // 8 s: mean 6 s, one epoch left
+    const std::string out = cap.text();
+    CHECK_THAT(out, Contains("epoch 1/3 done in 0:04 loss 1.0000 1.0 samples/s eta 0:08\n"));
+    CHECK_THAT(out, Contains("epoch 2/3 step 2/4 "));
+    CHECK_THAT(out, Contains("epoch 2/3 done in 0:08 loss 1.0000 0.5 samples/s eta 0:06\n"));
+    CHECK_THROWS(bar.set_steps_per_epoch(-1));
 }

@@ -149,11 +149,14 @@ FitResult fit(nn::Module& model, optim::Optimizer& optimizer, const BatchSource&
     int64_t steps_per_epoch = options.steps_per_epoch;
     std::vector<Tensor> params = model.parameters();
 
+    std::optional<ProgressBar> bar;
+    if (options.show_progress) bar.emplace(options.epochs, steps_per_epoch, options.progress);
     for (int64_t epoch = first_epoch; epoch <= options.epochs; ++epoch) {
         const double started = seconds_now();
-        std::optional<ProgressBar> bar;
-        if (options.show_progress) bar.emplace(options.epochs, steps_per_epoch, options.progress);
-        if (bar) bar->start_epoch(epoch);
+        if (bar) {
+            bar->set_steps_per_epoch(steps_per_epoch);
+            bar->start_epoch(epoch);
+        }
         train_metrics.reset();
         model.train();
         int64_t step = 0;

@@ -181,6 +181,10 @@ void ProgressBar::end_epoch(const ProgressValues& extra) {
     if (samples_) append(line, " loss ", fmt("%.4f", epoch_mean_loss()));
     append_values(line, extra, " ");
     if (samples_) append(line, " ", format_rate(samples_per_second()), " ", options_.unit, "/s");
+    finished_seconds_ += elapsed_seconds();
+    ++finished_epochs_;
+    if (epoch_ < epochs_)
+        append(line, " eta ", format_duration(finished_seconds_ / double(finished_epochs_) * double(epochs_ - epoch_)));
     if (terminal_) {
         draw(line, false);  // ends with a newline: may wrap
         finish_terminal_line();
@@ -188,6 +192,12 @@ void ProgressBar::end_epoch(const ProgressValues& extra) {
         std::fprintf(options_.out, "%s\n", line.c_str());
         std::fflush(options_.out);
     }
+}
+
+void ProgressBar::set_steps_per_epoch(int64_t steps) {
+    check(steps >= 0, "ProgressBar::set_steps_per_epoch", "steps must be >= 0, got ", steps);
+    steps_per_epoch_ = steps;
+    if (options_.plain_every_steps <= 0) plain_every_ = steps > 0 ? std::max<int64_t>(1, steps / 10) : 50;
 }
 
 void ProgressBar::message(const std::string& text) {

@@ -19,9 +19,10 @@
 // `plain_every_steps` steps (default: about ten per epoch) or after
 // `plain_every_seconds`, whichever comes first:
 //   epoch 2/10 step 412/938 loss 0.4321 lr 0.001 5123 samples/s eta 0:12
-// end_epoch() always prints a final line with the epoch's time and the values
-// it was given:
-//   epoch 2/10 done in 0:31 loss 0.4107 val_loss 0.3811 val_acc 0.8790 30322 samples/s
+// end_epoch() always prints a final line with the epoch's time, the values it
+// was given, and (before the last epoch) the time the remaining epochs should
+// take at the mean pace of those finished (from start_epoch to end_epoch):
+//   epoch 2/10 done in 0:31 loss 0.4107 val_loss 0.3811 val_acc 0.879 30322 samples/s eta 4:08
 //
 // "loss" is the mean of the step losses of the epoch so far, weighted by batch
 // size, so at the end it is the epoch's training loss. Throughput and ETA use
@@ -70,6 +71,8 @@ public:
     void end_epoch(const ProgressValues& extra = {});
     // Prints a message on its own line without breaking the bar.
     void message(const std::string& text);
+    // For a length learnt while running (the first epoch of a stream); >= 0.
+    void set_steps_per_epoch(int64_t steps);
 
     int64_t epoch() const { return epoch_; }
     int64_t step_in_epoch() const { return step_; }
@@ -92,6 +95,8 @@ private:
     int64_t epoch_ = 0, step_ = 0, samples_ = 0;
     double loss_sum_ = 0.0;
     double epoch_start_ = 0.0, last_print_ = 0.0;
+    double finished_seconds_ = 0.0;  // of the epochs ended so far
+    int64_t finished_epochs_ = 0;
     int64_t last_print_step_ = 0;
     bool line_open_ = false;  // a terminal line drawn without its newline
     size_t last_width_ = 0;
