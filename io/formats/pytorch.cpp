@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cerrno>
@@ -80,6 +81,9 @@ const StorageType* storage_type(const Value& v) {
         if (v.name == s.name) return &s;
     return nullptr;
 }
+
+// How many times a view (with zero strides) may repeat its storage's elements.
+constexpr uint64_t kMaxRepeat = 1024;
 
 // A storage named by a persistent id; its bytes are found after the pickle.
 struct StorageRef {
@@ -430,6 +434,12 @@ Tensor Reader::materialize(const std::string& name, const TensorRef& t) {
     if (overflow || (empty ? last > ref.numel : last >= ref.numel))
         fail(cat_str("tensor '", name, "': size ", shape_str(t.sizes), ", stride ", shape_str(t.strides), " and offset ",
                      t.offset, " reach past its storage '", ref.key, "' of ", ref.numel, " elements"));
+    // Zero strides let a view repeat its storage without bound (torch.expand);
+    // past a generous factor that is a hostile file asking for huge copies.
+    if (numel > std::max<uint64_t>(ref.numel, 1) * kMaxRepeat)
+        fail(cat_str("tensor '", name, "': size ", shape_str(t.sizes), " with stride ", shape_str(t.strides),
+                     " repeats its storage '", ref.key, "' of ", ref.numel, " elements more than ", kMaxRepeat,
+                     " times; refused"));
     Tensor out = Tensor::from_storage(ref.storage, t.sizes, t.strides, t.offset, *ref.type->dtype);
     if (options_.to_float32 && (out.dtype() == DType::Float16 || out.dtype() == DType::BFloat16 ||
                                 out.dtype() == DType::Float64))

@@ -117,7 +117,7 @@ TEST_CASE("read_pytorch: state_dicts from torch 1.13 and 2.x, zip, legacy and pr
             for (bool copy : {false, true}) {
                 const std::string path = kDir + version + form;
                 INFO(path << " copy=" << copy);
-                NamedTensors sd = io::read_pytorch(path, {.copy = copy});
+                NamedTensors sd = io::read_pytorch(path, {.key = std::nullopt, .to_float32 = false, .copy = copy});
                 check_state_dict(sd);
                 CHECK(sd.metadata.at("format") == (std::string(form) == "sd_legacy.pt" ? "pytorch-legacy" : "pytorch-zip"));
                 CHECK(sd.metadata.at("pytorch.key").empty());
@@ -143,7 +143,7 @@ TEST_CASE("read_pytorch: mapped zip tensors view the file in place, 64-byte alig
 TEST_CASE("read_pytorch: to_float32 converts half, bfloat16 and double", "[io][pytorch]") {
     for (const char* file : {"t1_sd_zip.pt", "t2_sd_legacy.pt"}) {
         INFO(file);
-        check_state_dict(io::read_pytorch(kDir + file, {.to_float32 = true}), true);
+        check_state_dict(io::read_pytorch(kDir + file, {.key = std::nullopt, .to_float32 = true}), true);
     }
 }
 
@@ -187,6 +187,9 @@ TEST_CASE("read_pytorch: a list of Parameters (_rebuild_parameter) and a crafted
     NamedTensors g = io::read_pytorch(kDir + "good_crafted.pt");
     CHECK(g.at("w").offset() == 1);
     CHECK(g.at("w").shape() == Shape{3});
+    CHECK(g.at("e").shape() == Shape{8, 4});
+    CHECK(g.at("e").strides() == Strides{0, 1});
+    CHECK(g.at("e").storage() == g.at("w").storage());
 }
 
 TEST_CASE("read_pytorch: dtypes Graft lacks are refused naming the tensor", "[io][pytorch]") {
@@ -221,6 +224,8 @@ TEST_CASE("read_pytorch: crafted storages and views are checked against the data
                   {"bad_numel.pt", "storage '0'", "holds 16 bytes", "1152921504606846976 elements"});
     require_error([&] { io::read_pytorch(kDir + "bad_view.pt"); },
                   {"bad_view.pt", "tensor 'w'", "reach past its storage '0' of 4 elements"});
+    require_error([&] { io::read_pytorch(kDir + "bad_expand.pt"); },
+                  {"bad_expand.pt", "tensor 'w'", "repeats its storage '0' of 4 elements more than 1024 times"});
     require_error([&] { io::read_pytorch(kDir + "missing_record.pt"); },
                   {"missing_record.pt", "storage '5'", "archive/data/5", "missing"});
 }
