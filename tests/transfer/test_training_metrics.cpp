@@ -101,5 +101,6 @@ TEST_CASE("ClassificationMetrics refuses bad input with its shape or value", "[t
     CHECK(m.count() == 0);  // nothing half-counted
     CHECK_THROWS_WITH(ClassificationMetrics(3, {"a", "b"}), Contains("2 class names"));
     CHECK_THROWS(ClassificationMetrics(0));
+    CHECK_THROWS_WITH(ClassificationMetrics(21843), Contains("21843x21843") && Contains("16384"));
     CHECK_THROWS(ClassificationMetrics(3, {}, 4));
 }

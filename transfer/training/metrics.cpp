@@ -37,7 +37,9 @@ ClassificationMetrics::ClassificationMetrics(int64_t num_classes, std::vector<st
     : num_classes_(num_classes), top_k_(top_k), names_(std::move(class_names)) {
     const char* op = "ClassificationMetrics";
     check(num_classes >= 1, op, "num_classes must be at least 1, got ", num_classes);
-    check(num_classes <= 1000000, op, "num_classes ", num_classes, " is too large for a confusion matrix");
+    check(num_classes <= kMaxClasses, op, "num_classes ", num_classes, " needs a dense ", num_classes, "x",
+          num_classes, " confusion matrix (", double(num_classes) * double(num_classes) * 8 / 1e9,
+          " GB); at most ", kMaxClasses, " classes are supported");
     check(names_.empty() || int64_t(names_.size()) == num_classes, op, "got ", names_.size(),
           " class names for ", num_classes, " classes");
     check(top_k >= 1 && top_k <= num_classes, op, "top_k must be in [1, ", num_classes, "], got ", top_k);

@@ -21,6 +21,10 @@
 // Loss is averaged per sample: update(..., batch_mean_loss) counts it N times,
 // so the mean is right when the last batch is smaller.
 //
+// The confusion matrix is dense (C x C int64), so C is capped at kMaxClasses
+// (16384: 2 GB); a 21k-class label space needs a sparse tally this class does
+// not have.
+//
 // Leaves out: multi-label metrics, precision/F1 tables beyond what the confusion
 // matrix gives (precision() is there), ignore_index.
 #pragma once
@@ -36,6 +40,8 @@ namespace graft::transfer {
 
 class ClassificationMetrics {
 public:
+    static constexpr int64_t kMaxClasses = 16384;
+
     // `class_names` empty means "0", "1", ...; otherwise it must have num_classes
     // entries. `top_k` > 1 also tracks top-k accuracy (k <= num_classes).
     explicit ClassificationMetrics(int64_t num_classes, std::vector<std::string> class_names = {},
