@@ -89,7 +89,9 @@ TEST_CASE("render_chart: a training chart with curves in the palette colours", "
     opt.title = "test run";
     std::vector<ChartPanel> panels = training_panels(sample_history());
     REQUIRE(panels.size() == 2);
-    CHECK(panels[0].series.size() == 3);  // steps, train, validation
+    CHECK(panels[0].series.size() == 4);  // steps, smoothed steps, train, validation
+    CHECK(panels[0].series[1].name == "train (per step, smoothed)");
+    CHECK(panels[0].series[1].y[0] == Approx(panels[0].series[0].y[0]));  // bias-corrected from the start
     CHECK(panels[1].y_percent);
     Tensor img = render_chart(panels, opt);
     CHECK(img.dtype() == DType::UInt8);

@@ -246,6 +246,23 @@ void TrainingHistory::add_epoch(double epoch_number, double train, double val, d
 
 namespace {
 
+// Bias-corrected exponential moving average (TensorBoard's smoothing) over a
+// window of about 1/40 of the run, at least 5 steps; NaN steps are skipped and
+// stay gaps.
+std::vector<double> smoothed(const std::vector<double>& v) {
+    const double window = std::max(5.0, double(v.size()) / 40.0);
+    const double beta = 1.0 - 1.0 / window;
+    std::vector<double> out(v.size(), NAN);
+    double avg = 0, weight = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (!std::isfinite(v[i])) continue;
+        avg = beta * avg + (1 - beta) * v[i];
+        weight = beta * weight + (1 - beta);
+        out[i] = avg / weight;
+    }
+    return out;
+}
+
 // The first steps of a run often have losses several times the rest; scaled
 // to them, the part worth reading is a flat line at the bottom. When the
 // largest step loss towers over the 98th percentile (and the epoch values),
@@ -276,12 +293,21 @@ std::vector<ChartPanel> training_panels(const TrainingHistory& h) {
     loss.x_label = "epoch";
     loss.y_label = "loss";
     if (!h.step_x.empty()) {
-        // Step losses are noisy: a thin pale line behind the epoch means.
-        ChartSeries steps("train (per step)", h.step_x, h.step_loss, train);
+        // Step losses are noisy: a thin pale line behind the epoch means, and
+        // once there are enough of them, their moving average over it.
+        const bool smooth = h.step_loss.size() >= 30;
+        ChartSeries steps(smooth ? "" : "train (per step)", h.step_x, h.step_loss, train);
         steps.line_width = 1.2;
-        steps.opacity = 0.35;
+        steps.opacity = 0.3;
         steps.markers = false;
         loss.series.push_back(steps);
+        if (smooth) {
+            ChartSeries avg("train (per step, smoothed)", h.step_x, smoothed(h.step_loss), train);
+            avg.line_width = 1.6;
+            avg.opacity = 0.8;
+            avg.markers = false;
+            loss.series.push_back(avg);
+        }
         loss.x_min = std::min(0.0, *std::min_element(h.step_x.begin(), h.step_x.end()));
     }
     if (any_finite(h.train_loss)) loss.series.push_back({"train", h.epoch, h.train_loss, train});
