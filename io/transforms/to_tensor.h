@@ -32,7 +32,7 @@ public:
     Tensor apply(const Tensor& image, Generator& rng) const override;
     std::string repr() const override;
     const std::vector<double>& mean() const { return mean_; }
-    const std::vector<double>& std() const { return std_; }
+    const std::vector<double>& stddev() const { return std_; }
 
 private:
     std::vector<double> mean_, std_;

@@ -25,7 +25,7 @@ Tensor Compose::apply(const Tensor& image, Generator& rng) const {
         // ToTensor then Normalize: one table lookup per value instead of two passes.
         if (i + 1 < transforms_.size() && dynamic_cast<const ToTensor*>(transforms_[i].get())) {
             if (const auto* norm = dynamic_cast<const Normalize*>(transforms_[i + 1].get())) {
-                x = to_tensor_normalized(x, norm->mean(), norm->std());
+                x = to_tensor_normalized(x, norm->mean(), norm->stddev());
                 ++i;
                 continue;
             }
