@@ -30,6 +30,7 @@ packages=(
   nlohmann-json3-dev                  # safetensors headers, configs
   libopenblas0-pthread                # the optional OpenBLAS GEMM backend (GRAFT_GEMM=openblas), tested
   dataset-fashion-mnist               # the data set of the main job
+  python3-torch python3-torchvision   # parity fixtures run at test time (make_zoo_fixtures.py)
 )
 # shellcheck disable=SC2206
 packages+=(${GRAFT_EXTRA_PACKAGES:-} "$@")

@@ -1,0 +1,99 @@
+// Zoo models against PyTorch itself: torchvision resnet18 and mobilenet_v2 and
+// the efficientnet_lite_pytorch Lite0 layout, built by make_zoo_fixtures.py with
+// random weights and non-trivial BatchNorm statistics, loaded here through
+// transfer::load_pretrained (strict) from safetensors, torch zip and legacy .pth
+// files; eval-mode logits must match to a relative error <= 1e-5
+// (max |graft - torch| / max |torch|).
+#include <catch2/catch.hpp>
+
+#include "graft.h"
+#include "io/formats/safetensors.h"
+#include "nn/models/efficientnet_lite.h"
+#include "nn/models/mobilenet_v2.h"
+#include "nn/models/resnet.h"
+#include "transfer/load_pretrained.h"
+#include "zoo_fixtures.h"
+
+using namespace graft;
+
+namespace {
+
+double relative_error(const Tensor& got, const Tensor& want) {
+    REQUIRE(got.shape() == want.shape());
+    const Tensor g = got.contiguous(), w = want.contiguous();
+    const float* a = g.data<float>();
+    const float* b = w.data<float>();
+    double diff = 0, scale = 0;
+    for (int64_t i = 0; i < w.numel(); ++i) {
+        diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
+        scale = std::max(scale, std::abs(double(b[i])));
+    }
+    return diff / scale;
+}
+
+void check_parity(nn::Module& model, const std::string& name, const std::string& weights_suffix,
+                  int64_t expected_entries) {
+    const std::string dir = testing::zoo_fixture_dir();
+    const transfer::LoadReport report = transfer::load_pretrained(model, dir + "/" + name + weights_suffix);
+    CHECK(report.ok());
+    CHECK(int64_t(report.loaded.size()) == expected_entries);
+    const NamedTensors io = io::read_safetensors(dir + "/" + name + "_io.safetensors");
+    model.eval();
+    NoGradGuard no_grad;
+    const Tensor logits = model(io.at("input"));
+    const double rel = relative_error(logits, io.at("logits"));
+    INFO(name << weights_suffix << ": relative error " << rel);
+    CHECK(rel <= 1e-5);
+    WARN(name << weights_suffix << ": max |graft - torch| / max |torch| = " << rel);
+}
+
+}  // namespace
+
+TEST_CASE("zoo parity: resnet18 from safetensors matches torchvision", "[zoo][parity]") {
+    auto model = nn::models::resnet18();
+    check_parity(*model, "resnet18", ".safetensors", 122);
+}
+
+TEST_CASE("zoo parity: mobilenet_v2 from safetensors matches torchvision", "[zoo][parity]") {
+    auto model = nn::models::mobilenet_v2();
+    check_parity(*model, "mobilenet_v2", ".safetensors", 314);
+}
+
+TEST_CASE("zoo parity: efficientnet_lite0 at 224 from safetensors matches the port's layout", "[zoo][parity]") {
+    auto model = nn::models::efficientnet_lite0();
+    check_parity(*model, "efficientnet_lite0", ".safetensors", 296);
+}
+
+TEST_CASE("zoo parity: the same weights from torch.save zip and legacy files", "[zoo][parity][pth]") {
+    SECTION("mobilenet_v2 zip") {
+        auto model = nn::models::mobilenet_v2();
+        check_parity(*model, "mobilenet_v2", ".pth", 314);
+    }
+    SECTION("mobilenet_v2 legacy") {
+        auto model = nn::models::mobilenet_v2();
+        check_parity(*model, "mobilenet_v2", "_legacy.pth", 314);
+    }
+    SECTION("efficientnet_lite0 zip") {
+        auto model = nn::models::efficientnet_lite0();
+        check_parity(*model, "efficientnet_lite0", ".pth", 296);
+    }
+    SECTION("resnet18 legacy") {
+        auto model = nn::models::resnet18();
+        check_parity(*model, "resnet18", "_legacy.pth", 122);
+    }
+}
+
+TEST_CASE("zoo parity: a new head through load_pretrained keeps the trunk's features", "[zoo][parity]") {
+    const std::string dir = testing::zoo_fixture_dir();
+    auto model = nn::models::mobilenet_v2({.num_classes = 10});
+    const transfer::LoadReport report = transfer::load_pretrained(*model, dir + "/mobilenet_v2.safetensors",
+                                                                  {.skip = {"classifier.1.*"}});
+    CHECK(report.ok());
+    CHECK(report.loaded.size() == 312);
+    CHECK(report.skipped.size() == 2);
+    CHECK(report.kept.size() == 2);
+    model->eval();
+    NoGradGuard no_grad;
+    const NamedTensors io = io::read_safetensors(dir + "/mobilenet_v2_io.safetensors");
+    CHECK((*model)(io.at("input")).shape() == Shape{2, 10});
+}
