@@ -12,12 +12,18 @@
 //   legacy (torch <= 1.5 or _use_new_zipfile_serialization=False): magic,
 //     protocol and sys_info pickles, the object pickle, the storage-key list
 //     pickle, then each storage as an int64 element count and its bytes.
-//   tar (torch <= 0.3) and TorchScript archives are refused by name.
+//   tar (torch <= 0.3, e.g. the original torchvision resnet18-5c106cde.pth):
+//     members "storages" (pickled records, each followed by an int64 count and
+//     the bytes, then storage views), "tensors" (pickled records followed by
+//     ndim, sizes, strides and offset) and "pickle", whose persistent ids are
+//     keys into those tables.
+//   TorchScript archives are refused by name.
 //
 // The pickle is run by the restricted VM of io/formats/pickle.h. The only
 // globals allowed are collections.OrderedDict, torch._utils._rebuild_tensor_v2,
 // _rebuild_tensor and _rebuild_parameter, torch.nn.parameter.Parameter,
-// torch.Size and the torch.<Type>Storage classes; any other (os.system,
+// torch.Size, the torch.<Type>Storage classes and (named in tar records, never
+// called) the torch.<Type>Tensor classes; any other (os.system,
 // builtins.eval, subprocess.Popen, ...) is a graft::Error naming module.name
 // and the file, raised when the VM meets it: nothing is ever called.
 //
@@ -35,7 +41,7 @@
 // "module", "net" that is a dict. A top-level list or tuple of tensors (e.g.
 // list(model.parameters())) gives names "0", "1", ... Entries that are not
 // tensors (nested dicts, numbers, strings) are skipped. Metadata:
-//   "format"                 "pytorch-zip" or "pytorch-legacy"
+//   "format"                 "pytorch-zip", "pytorch-legacy" or "pytorch-tar"
 //   "pytorch.key"            the checkpoint key used ("" for the top level)
 //   "pytorch.skipped"        comma-separated names of skipped entries (if any)
 //   "pytorch.top_level_keys" comma-separated string keys of the top dict

@@ -152,6 +152,30 @@ TEST_CASE("read_pytorch: bytes in memory", "[io][pytorch]") {
         check_state_dict(io::read_pytorch_bytes(slurp(kDir + file), file));
 }
 
+TEST_CASE("read_pytorch: the tar format of torch <= 0.3", "[io][pytorch]") {
+    for (bool copy : {false, true}) {
+        NamedTensors sd = io::read_pytorch(kDir + "t0_sd_tar.pth", {.key = std::nullopt, .to_float32 = false, .copy = copy});
+        check_state_dict(sd);
+        CHECK(sd.metadata.at("format") == "pytorch-tar");
+    }
+    const std::string bytes = slurp(kDir + "t0_sd_tar.pth");
+    // Cut inside the members: an error. Cut or corrupted anywhere: never a crash.
+    for (size_t n : {size_t(0), size_t(511), size_t(512), size_t(700), size_t(2000), size_t(4000)})
+        CHECK_THROWS_AS(io::read_pytorch_bytes(bytes.substr(0, n), "cut.pth"), Error);
+    for (size_t n = 0; n < bytes.size(); n += 7) {
+        try {
+            io::read_pytorch_bytes(bytes.substr(0, n), "cut.pth");
+        } catch (const Error&) {
+        }
+        std::string b = bytes;
+        b[n] = char(b[n] ^ 0x41);
+        try {
+            io::read_pytorch_bytes(b, "flip.pth");
+        } catch (const Error&) {
+        }
+    }
+}
+
 TEST_CASE("read_pytorch: checkpoints pick the nested state_dict", "[io][pytorch]") {
     for (const char* version : {"t1_", "t2_"}) {
         NamedTensors zip = io::read_pytorch(kDir + version + "ckpt_zip.pt");
@@ -272,7 +296,7 @@ TEST_CASE("read_pytorch: hand-patched zip entries", "[io][pytorch]") {
     require_error([&] { io::read_pytorch_bytes("hello world", "h.txt"); }, {"h.txt", "not a PyTorch file"});
     std::string tar(1024, '\0');
     tar.replace(257, 5, "ustar");
-    require_error([&] { io::read_pytorch_bytes(tar, "old.pth"); }, {"old.pth", "tar format", "not supported"});
+    require_error([&] { io::read_pytorch_bytes(tar, "old.pth"); }, {"old.pth", "tar: the header at byte 0 is corrupt"});
     require_error([&] { io::read_pytorch_bytes("", "e.pt"); }, {"e.pt", "empty"});
     require_error([&] { io::read_pytorch_bytes(patch(bytes, "t1_sd_zip/data.pkl", "t1_sd_zip/code/pkl"), "p.pt"); },
                   {"TorchScript"});
