@@ -191,6 +191,10 @@ LoadReport load_pretrained(nn::Module& model, const NamedTensors& source, const 
     return report;
 }
 
+LoadOptions bert_load_options() {
+    return {.strip_prefixes = {"bert."}, .skip = {"cls.*", "embeddings.position_ids"}};
+}
+
 NamedTensors read_weights(const std::string& path) {
     if (ends_with(path, ".index.json")) return io::read_safetensors_sharded(path);
     std::ifstream in(path, std::ios::binary);

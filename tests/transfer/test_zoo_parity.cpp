@@ -8,6 +8,7 @@
 
 #include "graft.h"
 #include "io/formats/safetensors.h"
+#include "nn/models/bert.h"
 #include "nn/models/efficientnet_lite.h"
 #include "nn/models/mobilenet_v2.h"
 #include "nn/models/resnet.h"
@@ -96,4 +97,32 @@ TEST_CASE("zoo parity: a new head through load_pretrained keeps the trunk's feat
     NoGradGuard no_grad;
     const NamedTensors io = io::read_safetensors(dir + "/mobilenet_v2_io.safetensors");
     CHECK((*model)(io.at("input")).shape() == Shape{2, 10});
+}
+
+TEST_CASE("zoo parity: tiny BERT from a BertForPreTraining-style file matches the torch reference", "[zoo][parity][bert]") {
+    const std::string dir = testing::zoo_fixture_dir();
+    const auto config = nn::models::BertConfig::from_file(dir + "/bert_tiny_config.json");
+    CHECK(config.hidden_size == 32);
+    auto bert = std::make_shared<nn::models::BertModel>(config);
+    const auto report = transfer::load_pretrained(*bert, dir + "/bert_tiny.safetensors", transfer::bert_load_options());
+    INFO(report.table());
+    CHECK(report.ok());
+    CHECK(report.loaded.size() == 55);  // 58 entries less position_ids and the 2 cls.* entries
+    CHECK(report.skipped.size() == 3);
+    CHECK(report.renamed == 58 - 2);    // every "bert." entry
+
+    const NamedTensors io = io::read_safetensors(dir + "/bert_tiny_io.safetensors");
+    bert->eval();
+    NoGradGuard no_grad;
+    const Tensor mask = io.at("attention_mask");
+    const Tensor hidden = bert->forward(io.at("input_ids"), io.at("token_type_ids"), mask);
+    const double rel_hidden = relative_error(hidden, io.at("last_hidden_state"));
+    const double rel_pooled = relative_error(bert->pool(hidden), io.at("pooled"));
+    const Tensor sentence = nn::models::l2_normalize(nn::models::mean_pool(hidden, mask));
+    const double rel_sentence = relative_error(sentence, io.at("sentence_embedding"));
+    WARN("bert_tiny: relative error hidden " << rel_hidden << ", pooled " << rel_pooled << ", sentence "
+                                             << rel_sentence);
+    CHECK(rel_hidden <= 1e-5);
+    CHECK(rel_pooled <= 1e-5);
+    CHECK(rel_sentence <= 1e-5);
 }
