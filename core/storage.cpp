@@ -1,39 +1,32 @@
 #include "core/storage.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "kernels/cuda/runtime.h"
 
 namespace graft {
 
 namespace {
-constexpr size_t kCpuAlignment = 64;  // one cache line; also what AVX-512 loads like
-constexpr size_t kSmallBuffer = 256;
-
-void free_cpu(void* data, void*) { std::free(data); }
+// CPU memory comes from core/cpu_allocator (which keeps large freed buffers for
+// reuse); the context of a CPU storage carries its requested size back to it.
+void free_cpu(void* data, void* context) { cpu_free(data, size_t(reinterpret_cast<uintptr_t>(context))); }
 void free_cuda(void* data, void*) { kernels::cuda::device_free(data); }
 }  // namespace
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
     void* data = nullptr;
-    void (*release)(void*, void*) = nullptr;
     if (device.is_cpu()) {
-        const size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-        // Tiny buffers (scalars, shapes of a few elements) come from plain malloc:
-        // aligned_alloc's padding makes glibc's free several times slower, and a
-        // 1-element op is all overhead. Kernels never assume alignment.
-        data = rounded <= kSmallBuffer ? std::malloc(rounded == 0 ? kCpuAlignment : rounded)
-                                       : std::aligned_alloc(kCpuAlignment, rounded);
+        data = cpu_allocate(nbytes);
         if (!data) throw Error(cat_str("Storage::allocate: out of memory allocating ", nbytes, " bytes on cpu"));
-        release = free_cpu;
-    } else {
-        if (const char* err = kernels::cuda::device_alloc(&data, nbytes, device.index))
-            throw Error(cat_str("Storage::allocate: cannot allocate ", nbytes, " bytes on ", device.str(), ": ", err));
-        release = free_cuda;
+        return wrap(data, nbytes, device, free_cpu, reinterpret_cast<void*>(uintptr_t(nbytes)));
     }
-    return wrap(data, nbytes, device, release, nullptr);
+    if (const char* err = kernels::cuda::device_alloc(&data, nbytes, device.index))
+        throw Error(cat_str("Storage::allocate: cannot allocate ", nbytes, " bytes on ", device.str(), ": ", err));
+    return wrap(data, nbytes, device, free_cuda, nullptr);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, Device device,

@@ -6,14 +6,14 @@ data as train_bench.cpp, one case per process, the same output line:
   mlp       784-512-256-10, SGD momentum 0.9 lr 0.02, batch 128, one epoch
   cnn       conv3x3 32 (no bias) BN ReLU pool, conv3x3 64 BN ReLU pool, fc 3136-128,
             ReLU, Dropout 0.25, fc 10 (nn/models/small_cnn.h); Adam lr 2e-3, batch 128
-  resnet18  torchvision-layout ResNet-18 with the CIFAR stem, 3x32x32, 10 classes,
+  resnet18  torchvision ResNet-18 (ImageNet stem; resnet18_cifar: CIFAR stem), 3x32x32, 10 classes,
             SGD momentum 0.9 lr 0.01, batch 64; median step over --steps after --warmup
 
 Works with PyPI torch 2.x (/work/torch2-venv/bin/python) and Debian's torch 1.13
 (/usr/bin/python3). torchvision is optional: the ResNet is built here when it is
 absent (same layers, so the same work).
 
-Run: python torch_train.py --case mlp|cnn|resnet18 [--threads N] [--limit N] [--steps 20] [--warmup 3]
+Run: python torch_train.py --case mlp|cnn|resnet18|resnet18_cifar [--threads N] [--limit N] [--steps 20] [--warmup 3]
 """
 import argparse
 import gzip
@@ -76,15 +76,18 @@ class BasicBlock(nn.Module):
         return self.relu(out)
 
 
-def resnet18_cifar():
+def resnet18(cifar):
     try:
         import torchvision
         model = torchvision.models.resnet18(num_classes=10)
-        model.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        model.maxpool = nn.Identity()
+        if cifar:
+            model.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+            model.maxpool = nn.Identity()
         return model
     except ImportError:
-        layers, inplanes = [nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True)], 64
+        stem = [nn.Conv2d(3, 64, 3, 1, 1, bias=False)] if cifar else [nn.Conv2d(3, 64, 7, 2, 3, bias=False)]
+        pool = [] if cifar else [nn.MaxPool2d(3, 2, 1)]
+        layers, inplanes = stem + [nn.BatchNorm2d(64), nn.ReLU(inplace=True)] + pool, 64
         for planes, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
             layers += [BasicBlock(inplanes, planes, stride), BasicBlock(planes, planes, 1)]
             inplanes = planes
@@ -124,7 +127,7 @@ def bench_epoch(args):
 
 def bench_resnet18(args):
     torch.manual_seed(42)
-    model = resnet18_cifar()
+    model = resnet18(args.case == "resnet18_cifar")
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     x = torch.randn(64, 3, 32, 32)
@@ -144,7 +147,7 @@ def bench_resnet18(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--case", required=True, choices=["mlp", "cnn", "resnet18"])
+    p.add_argument("--case", required=True, choices=["mlp", "cnn", "resnet18", "resnet18_cifar"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--steps", type=int, default=20)
@@ -154,7 +157,7 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"# torch {torch.__version__} case={args.case} threads={torch.get_num_threads()} "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}")
-    seconds, loss = bench_resnet18(args) if args.case == "resnet18" else bench_epoch(args)
+    seconds, loss = bench_resnet18(args) if args.case.startswith("resnet18") else bench_epoch(args)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"{args.case} {seconds:.6f} {rss_kib} {loss:.6f}", flush=True)
 

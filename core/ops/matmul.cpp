@@ -133,6 +133,16 @@ Tensor product(const Tensor& a2, const Tensor& b2) {
     return out;
 }
 
+// Whether a matrix is stored column-major (a transposed view, like Linear's W.t()).
+bool column_major(const Tensor& m) { return m.dim() == 2 && m.size(0) > 1 && m.stride(0) == 1 && m.stride(1) != 1; }
+
+// aᵀ·g [K, N], the gradient of a [K, N] matrix b, laid out as b is: for a
+// column-major b (W.t()), (gᵀ·a)ᵀ, so the gradient that reaches W through t()'s
+// backward is a contiguous [N, K] and no one copies a transposed matrix.
+Tensor product_grad(const Tensor& a, const Tensor& g, bool b_column_major) {
+    return b_column_major ? matmul(g.t(), a).t() : matmul(a.t(), g);
+}
+
 // The gradient for `input` (shape before promotion) from its promoted form's.
 Tensor unpromote(const Tensor& grad2, const Tensor& promoted, const Shape& input_shape) {
     return autograd::sum_to(grad2, promoted.shape()).reshape(input_shape);
@@ -152,8 +162,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Tensor out = out2.view(shape);
     if (!autograd::should_record({&a, &b})) return out;
     autograd::record("matmul", {a, b}, out,
-                     [sa = SavedTensor(a), sb = SavedTensor(b), out2_shape = out2.shape()](const Tensor& g,
-                                                                                         const Needs& needs) {
+                     [sa = SavedTensor(a), sb = SavedTensor(b), out2_shape = out2.shape(),
+                      b_cm = column_major(b)](const Tensor& g, const Needs& needs) {
                          const Tensor av = sa.get("matmul"), bv = sb.get("matmul");
                          const Tensor ap = av.dim() == 1 ? av.unsqueeze(0) : av;
                          const Tensor bp = bv.dim() == 1 ? bv.unsqueeze(-1) : bv;
@@ -162,8 +172,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                          if (needs[0]) da = unpromote(matmul(g2, bp.transpose(-1, -2)), ap, av.shape());
                          if (needs[1]) {
                              if (bp.dim() == 2 && ap.dim() > 2)  // a shared weight: one GEMM over all rows
-                                 db = matmul(ap.reshape({-1, ap.size(-1)}).t(), g2.reshape({-1, g2.size(-1)}))
+                                 db = product_grad(ap.reshape({-1, ap.size(-1)}), g2.reshape({-1, g2.size(-1)}), b_cm)
                                           .reshape(bv.shape());
+                             else if (bp.dim() == 2 && ap.dim() == 2 && bv.dim() == 2)
+                                 db = product_grad(ap, g2, b_cm);
                              else
                                  db = unpromote(matmul(ap.transpose(-1, -2), g2), bp, bv.shape());
                          }
@@ -194,11 +206,12 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
     }
     if (!autograd::should_record({&bias, &a, &b})) return out;
     autograd::record("addmm", {bias, a, b}, out,
-                     [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g, const Needs& needs) {
+                     [sa = SavedTensor(a), sb = SavedTensor(b), b_cm = column_major(b)](const Tensor& g,
+                                                                                       const Needs& needs) {
                          Tensor dbias, da, db;
                          if (needs[0]) dbias = sum(g, {0});
                          if (needs[1]) da = matmul(g, sb.get("addmm").t());
-                         if (needs[2]) db = matmul(sa.get("addmm").t(), g);
+                         if (needs[2]) db = product_grad(sa.get("addmm"), g, b_cm);
                          return Grads{dbias, da, db};
                      });
     return out;

@@ -52,6 +52,16 @@ void SGD::update(const Options& o, const Tensor& param, const Tensor& grad, Para
         const T* g = grad.data<T>();
         T* b = momentum != 0 ? buffer.data<T>() : nullptr;
         for_each_chunk(param.numel(), [&](int64_t begin, int64_t end) {
+            if (momentum != 0 && !first && !maximize && wd == 0 && !nesterov) {
+                // The common case without per-element branches, so the compiler
+                // vectorises it; the same arithmetic as the general loop below.
+                const T m = T(momentum), c = T(1 - dampening), step = T(-lr);
+                for (int64_t i = begin; i < end; ++i) {
+                    b[i] = b[i] * m + c * g[i];
+                    p[i] = p[i] + step * b[i];
+                }
+                return;
+            }
             for (int64_t i = begin; i < end; ++i) {
                 T d = maximize ? -g[i] : g[i];
                 if (wd != 0) d = d + T(wd) * p[i];
