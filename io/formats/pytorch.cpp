@@ -56,7 +56,7 @@ constexpr std::array<StorageType, 12> kStorageTypes{{
 
 // The callables a pickle may name; everything else is refused.
 enum class Callable { OrderedDict, RebuildTensorV2, RebuildTensor, RebuildParameter, RebuildParameterWithState,
-                      Parameter, Size, Storage, TensorType };
+                      Parameter, Size, Storage, TensorType, LoadFromBytes, CodecsEncode };
 
 const std::map<std::string, Callable>& allowed_globals() {
     static const std::map<std::string, Callable> table = [] {
@@ -68,6 +68,9 @@ const std::map<std::string, Callable>& allowed_globals() {
             {"torch._utils._rebuild_parameter_with_state", Callable::RebuildParameterWithState},
             {"torch.nn.parameter.Parameter", Callable::Parameter},
             {"torch.Size", Callable::Size},
+            // pickle.dumps of a tensor: its storage as a nested legacy stream.
+            {"torch.storage._load_from_bytes", Callable::LoadFromBytes},
+            {"_codecs.encode", Callable::CodecsEncode},
         };
         for (const StorageType& s : kStorageTypes) {
             t.emplace(std::string("torch.") + s.name, Callable::Storage);
@@ -125,6 +128,26 @@ std::shared_ptr<StorageRef> as_storage(const ValuePtr& v) {
     return p ? *p : nullptr;
 }
 
+// _codecs.encode(text, 'latin1'): each code point of the UTF-8 text, which
+// must be below 256, as one byte.
+std::string latin1_from_utf8(const std::string& text, const std::string& where) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size();) {
+        const auto c = uint8_t(text[i]);
+        if (c < 0x80) {
+            out.push_back(char(c));
+            i += 1;
+        } else if ((c == 0xc2 || c == 0xc3) && i + 1 < text.size() && (uint8_t(text[i + 1]) & 0xc0) == 0x80) {
+            out.push_back(char(((c & 0x1f) << 6) | (uint8_t(text[i + 1]) & 0x3f)));
+            i += 2;
+        } else {
+            throw Error(where + ": _codecs.encode(..., 'latin1') of text that is not latin-1");
+        }
+    }
+    return out;
+}
+
 // The memory behind the tensors: a private map of the file, or nothing (bytes
 // given by the caller are always copied).
 struct Mapping {
@@ -154,6 +177,7 @@ private:
     const PytorchReadOptions& options_;
     bool legacy_ = false;
     bool tar_ = false;
+    int depth_ = 0;  // _load_from_bytes nesting
     std::unordered_map<std::string, std::shared_ptr<TensorRef>> tar_tensors_;
     std::unordered_map<std::string, std::shared_ptr<StorageRef>> storages_;
     std::map<std::string, std::string> metadata_;
@@ -257,6 +281,26 @@ ValuePtr Reader::reduce(const ValuePtr& callable, const ValuePtr& args) {
             need(1, 1);
             if (!a[0]->is(Kind::Tuple)) fail(cat_str("torch.Size of a ", a[0]->describe(), ", expected a tuple"));
             return a[0];
+        case Callable::CodecsEncode: {  // protocol 2 spells bytes as _codecs.encode(str, 'latin1')
+            need(2, 2);
+            if (!a[0]->is(Kind::Str) || !a[1]->is(Kind::Str) || (a[1]->text != "latin1" && a[1]->text != "latin-1"))
+                fail("_codecs.encode is only allowed as encode(str, 'latin1')");
+            auto out = std::make_shared<Value>(Kind::Bytes);
+            out->text = latin1_from_utf8(a[0]->text, where_);
+            return out;
+        }
+        case Callable::LoadFromBytes: {  // a complete legacy stream holding one storage
+            need(1, 1);
+            if (!a[0]->is(Kind::Bytes)) fail(cat_str("_load_from_bytes of a ", a[0]->describe(), ", expected bytes"));
+            if (depth_ >= 2) fail("_load_from_bytes nested inside _load_from_bytes");
+            const std::string& bytes = a[0]->text;
+            Reader inner(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), nullptr,
+                         where_ + ": _load_from_bytes", options_);
+            inner.depth_ = depth_ + 1;
+            ValuePtr storage = inner.read_legacy();
+            if (!as_storage(storage)) fail(cat_str("_load_from_bytes gave a ", storage->describe(), ", not a storage"));
+            return storage;
+        }
         case Callable::Storage:
         case Callable::TensorType: break;
     }
@@ -385,8 +429,14 @@ ValuePtr Reader::read_legacy() {
     };
     static constexpr uint8_t kMagic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
     ValuePtr magic = next("first");
-    if (!magic->is(Kind::BigInt) || magic->text.size() != 10 || std::memcmp(magic->text.data(), kMagic, 10) != 0)
+    if (!magic->is(Kind::BigInt) || magic->text.size() != 10 || std::memcmp(magic->text.data(), kMagic, 10) != 0) {
+        // A plain pickle (pickle.dumps of a state_dict) is the object itself.
+        if (pos == size_ && depth_ == 0) {
+            metadata_["format"] = "pickle";
+            return magic;
+        }
         fail("a pickle that does not start with torch's magic number: not a torch.save file");
+    }
     ValuePtr protocol = next("protocol version");
     if (!protocol->is(Kind::Int) || protocol->integer != 1001)
         fail(cat_str("legacy protocol version ", protocol->is(Kind::Int) ? std::to_string(protocol->integer)

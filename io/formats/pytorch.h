@@ -17,13 +17,19 @@
 //     the bytes, then storage views), "tensors" (pickled records followed by
 //     ndim, sizes, strides and offset) and "pickle", whose persistent ids are
 //     keys into those tables.
+//   plain pickle (pickle.dump of a state_dict, no torch.save): each storage is
+//     torch.storage._load_from_bytes(<a legacy stream holding it>), read by
+//     the same rules (_codecs.encode(str, 'latin1') gives the bytes at
+//     protocol 2). Such a file stores a storage once per tensor, so views
+//     share nothing, as in Python.
 //   TorchScript archives are refused by name.
 //
 // The pickle is run by the restricted VM of io/formats/pickle.h. The only
 // globals allowed are collections.OrderedDict, torch._utils._rebuild_tensor_v2,
 // _rebuild_tensor and _rebuild_parameter, torch.nn.parameter.Parameter,
-// torch.Size, the torch.<Type>Storage classes and (named in tar records, never
-// called) the torch.<Type>Tensor classes; any other (os.system,
+// torch.Size, the torch.<Type>Storage classes, torch.storage._load_from_bytes
+// and _codecs.encode (latin1 only), and (named in tar records, never called)
+// the torch.<Type>Tensor classes; any other (os.system,
 // builtins.eval, subprocess.Popen, ...) is a graft::Error naming module.name
 // and the file, raised when the VM meets it: nothing is ever called.
 //
@@ -41,7 +47,7 @@
 // "module", "net" that is a dict. A top-level list or tuple of tensors (e.g.
 // list(model.parameters())) gives names "0", "1", ... Entries that are not
 // tensors (nested dicts, numbers, strings) are skipped. Metadata:
-//   "format"                 "pytorch-zip", "pytorch-legacy" or "pytorch-tar"
+//   "format"                 "pytorch-zip", "pytorch-legacy", "pytorch-tar" or "pickle"
 //   "pytorch.key"            the checkpoint key used ("" for the top level)
 //   "pytorch.skipped"        comma-separated names of skipped entries (if any)
 //   "pytorch.top_level_keys" comma-separated string keys of the top dict

@@ -54,7 +54,9 @@ DType dtype_of_name(const std::string& name) {
 
 // Every tensor of the state_dict as expected.json lists it: order, dtype,
 // layout, values, and storages shared exactly where Python shared them.
-void check_state_dict(const NamedTensors& sd, bool to_float32 = false) {
+// `shared`: whether views of one Python storage must share one here (not for
+// plain pickles, which write such a storage once per tensor, as Python reads them).
+void check_state_dict(const NamedTensors& sd, bool to_float32 = false, bool shared = true) {
     const auto& exp = expected();
     std::vector<std::string> order = exp["order"].get<std::vector<std::string>>();
     REQUIRE(sd.names() == order);
@@ -72,7 +74,7 @@ void check_state_dict(const NamedTensors& sd, bool to_float32 = false) {
             CHECK(t.strides() == e["stride"].get<Strides>());
             CHECK(t.offset() == e["offset"].get<int64_t>());
             auto [it, fresh] = storage_of_group.emplace(e["storage"].get<int>(), t.storage());
-            if (!fresh) CHECK(it->second == t.storage());
+            if (!fresh) CHECK((it->second == t.storage()) == shared);
         }
         const std::vector<double> values = t.to_vector<double>();
         const std::vector<double> want_values = e["values"].get<std::vector<double>>();
@@ -81,6 +83,7 @@ void check_state_dict(const NamedTensors& sd, bool to_float32 = false) {
         for (size_t i = 0; i < values.size(); ++i)
             CHECK(values[i] == (narrowed ? double(float(want_values[i])) : want_values[i]));
     }
+    if (!shared) return;
     // Distinct groups are distinct storages.
     std::set<Storage*> distinct;
     for (const auto& [group, storage] : storage_of_group) distinct.insert(storage.get());
@@ -150,6 +153,15 @@ TEST_CASE("read_pytorch: to_float32 converts half, bfloat16 and double", "[io][p
 TEST_CASE("read_pytorch: bytes in memory", "[io][pytorch]") {
     for (const char* file : {"t1_sd_zip.pt", "t1_sd_legacy.pt", "t2_sd_proto4.pt"})
         check_state_dict(io::read_pytorch_bytes(slurp(kDir + file), file));
+}
+
+TEST_CASE("read_pytorch: plain pickle.dump of a state_dict (_load_from_bytes storages)", "[io][pytorch]") {
+    for (const char* file : {"t1_plain_p2.pkl", "t1_plain_p4.pkl", "t2_plain_p2.pkl", "t2_plain_p4.pkl"}) {
+        INFO(file);
+        NamedTensors sd = io::read_pytorch(kDir + file);
+        check_state_dict(sd, false, false);
+        CHECK(sd.metadata.at("format") == "pickle");
+    }
 }
 
 TEST_CASE("read_pytorch: the tar format of torch <= 0.3", "[io][pytorch]") {
@@ -241,6 +253,24 @@ TEST_CASE("read_pytorch: malicious pickles name the global and run nothing", "[i
         require_error([&] { io::read_pytorch_bytes(slurp(kDir + c.file), c.file); }, {c.global});
         CHECK_FALSE(fs::exists(c.marker));
     }
+}
+
+TEST_CASE("read_pytorch: _load_from_bytes and _codecs.encode stay restricted", "[io][pytorch][security]") {
+    using namespace std::string_literals;
+    // The nested stream is the os.system pickle: refused by the same allow list.
+    const std::string evil = slurp(kDir + "evil_os_system.pkl");
+    REQUIRE(evil.size() < 256);
+    std::string nested = "\x80\x02" "ctorch.storage\n_load_from_bytes\nC";
+    nested += char(evil.size());
+    nested += evil + "\x85R.";
+    std::remove("/tmp/graft_pwned_os_system");
+    require_error([&] { io::read_pytorch_bytes(nested, "nested.pkl"); }, {"nested.pkl", "_load_from_bytes", "posix.system"});
+    CHECK_FALSE(fs::exists("/tmp/graft_pwned_os_system"));
+    // Only encode(str, 'latin1') is allowed.
+    const std::string utf8 = "\x80\x02" "c_codecs\nencode\nX\x01\x00\x00\x00xX\x05\x00\x00\x00utf-8\x86R."s;
+    require_error([&] { io::read_pytorch_bytes(utf8, "codecs.pkl"); }, {"codecs.pkl", "encode(str, 'latin1')"});
+    // A plain pickle of anything but a dict or list of tensors says what it holds.
+    require_error([&] { io::read_pytorch_bytes("\x80\x02K\x05.", "int.pkl"); }, {"int.pkl", "holds a int"});
 }
 
 TEST_CASE("read_pytorch: crafted storages and views are checked against the data", "[io][pytorch]") {
