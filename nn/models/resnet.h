@@ -41,6 +41,7 @@
 #include "nn/layers/linear.h"
 #include "nn/layers/norm.h"
 #include "nn/layers/pooling.h"
+#include "nn/models/preprocessing.h"
 #include "nn/module.h"
 
 namespace graft::nn::models {
@@ -99,6 +100,8 @@ public:
     Tensor forward(const Tensor& x) override;
     // Everything before fc: x -> pooled features [N, 512 * expansion].
     Tensor features(const Tensor& x);
+    // torchvision's ImageNet preprocessing of the pretrained weights (256 / 224, ImageNet mean/std).
+    static Preprocessing preprocessing() { return imagenet_preprocessing(); }
 
     const BlockKind block;
     const ResNetOptions options;
