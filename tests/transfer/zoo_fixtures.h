@@ -1,7 +1,8 @@
 // The zoo parity files of tests/fixtures/make_zoo_fixtures.py, generated once per
 // build folder at test time (they are ~240 MB, too big to commit): the first
-// test that asks runs the script into <test working dir>/zoo_fixtures and later
-// ones reuse it until the script changes. Without Debian's python3-torch and
+// test that asks runs the script into zoo_fixtures/ beside the test executable
+// (build/tests/, whatever the working directory) and later ones reuse it until
+// the script changes. Without Debian's python3-torch and
 // python3-torchvision the test FAILS (never skips), saying that tools/setup.sh
 // installs them.
 #pragma once
@@ -22,7 +23,10 @@ namespace graft::testing {
 inline std::string zoo_fixture_dir() {
     namespace fs = std::filesystem;
     const fs::path script = fs::path(GRAFT_FIXTURES_DIR) / "make_zoo_fixtures.py";
-    const fs::path dir = fs::current_path() / "zoo_fixtures";
+    std::error_code exe_ec;
+    fs::path base = fs::read_symlink("/proc/self/exe", exe_ec).parent_path();
+    if (exe_ec || base.empty()) base = fs::current_path();
+    const fs::path dir = base / "zoo_fixtures";
     const fs::path stamp = dir / "stamp";
     std::error_code ec;
     auto fresh = [&] {
@@ -36,13 +40,13 @@ inline std::string zoo_fixture_dir() {
         ~Lock() {
             if (fd >= 0) ::close(fd);  // releases the flock
         }
-    } lock{::open((fs::current_path() / "zoo_fixtures.lock").c_str(), O_CREAT | O_RDWR, 0644)};
+    } lock{::open((base / "zoo_fixtures.lock").c_str(), O_CREAT | O_RDWR, 0644)};
     if (lock.fd >= 0) ::flock(lock.fd, LOCK_EX);
     if (fresh()) return dir.string();
 
     // Generate beside the final folder, then rename: a reader either sees the
     // complete folder or none.
-    const fs::path tmp = fs::current_path() / ("zoo_fixtures.tmp." + std::to_string(::getpid()));
+    const fs::path tmp = base / ("zoo_fixtures.tmp." + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
     const std::string log = tmp.string() + ".log";
     const std::string cmd = "/usr/bin/python3 '" + script.string() + "' --out '" + tmp.string() + "' > '" + log + "' 2>&1";
@@ -57,7 +61,7 @@ inline std::string zoo_fixture_dir() {
                                                             "and python3-torchvision: tools/setup.sh installs them.");
     }
     fs::remove(log, ec);
-    const fs::path old = fs::current_path() / ("zoo_fixtures.old." + std::to_string(::getpid()));
+    const fs::path old = base / ("zoo_fixtures.old." + std::to_string(::getpid()));
     if (fs::exists(dir, ec)) fs::rename(dir, old, ec);
     fs::rename(tmp, dir, ec);
     fs::remove_all(old, ec);
