@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernels/cpu/conv/conv.h"
@@ -227,6 +228,24 @@ TEST_CASE("pooling kernels match their references", "[kernels][pool]") {
     max_pool2d_forward_ref(g, x.data(), want.data(), want_idx.data());
     CHECK(y == want);
     CHECK(idx == want_idx);
+}
+
+TEST_CASE("2x2 stride-2 max pooling (its fast path) matches the reference, ties and NaN included", "[kernels][pool]") {
+    for (int64_t h : {2, 5, 28})
+        for (int64_t w : {2, 7, 28}) {
+            PoolGeometry g;
+            g.planes = 3, g.h = h, g.w = w, g.kh = 2, g.kw = 2, g.stride_h = 2, g.stride_w = 2;
+            g.ho = h / 2, g.wo = w / 2;
+            std::vector<float> x = lcg<float>(size_t(3 * h * w), 20);
+            for (size_t i = 0; i < x.size(); i += 7) x[i] = 0.25f;  // ties: the first tap wins
+            x[5] = std::numeric_limits<float>::quiet_NaN();
+            std::vector<float> y(size_t(3 * g.ho * g.wo)), want(y.size());
+            std::vector<int64_t> idx(y.size()), want_idx(y.size());
+            max_pool2d_forward(g, x.data(), y.data(), idx.data());
+            max_pool2d_forward_ref(g, x.data(), want.data(), want_idx.data());
+            for (size_t i = 0; i < y.size(); ++i) CHECK((y[i] == want[i] || (std::isnan(y[i]) && std::isnan(want[i]))));
+            CHECK(idx == want_idx);
+        }
 }
 
 TEST_CASE("adaptive average pooling matches its reference", "[kernels][pool]") {
