@@ -63,3 +63,17 @@ TEST_CASE("mobilenet_v2: width_mult rounds channels as torchvision", "[mobilenet
     CHECK(sd.at("features.18.0.weight").shape() == Shape{1280, 160, 1, 1});  // last channel never shrinks
     CHECK(half->preprocessing().crop == 224);
 }
+
+TEST_CASE("mobilenet_v2: a training step runs backward through the in-place residual adds", "[mobilenet]") {
+    Generator gen(11);
+    auto model = nn::models::mobilenet_v2({.num_classes = 3, .width_mult = 0.35, .gen = &gen});
+    model->train();
+    const Tensor y = (*model)(randn({2, 3, 32, 32}, DType::Float32, &gen));
+    y.sum().backward();
+    for (const auto& [name, p] : model->named_parameters()) {
+        INFO(name);
+        REQUIRE(p.grad().defined());
+    }
+    // BatchNorm in training updated its running statistics.
+    CHECK(model->state_dict().at("features.0.1.num_batches_tracked").item<int64_t>() == 1);
+}
