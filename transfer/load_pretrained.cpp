@@ -180,11 +180,14 @@ LoadReport load_pretrained(nn::Module& model, const NamedTensors& source, const 
 
     const bool bad_keys = options.strict && (!report.missing.empty() || !report.unexpected.empty());
     const bool bad_shapes = options.on_shape_mismatch == ShapeMismatch::Error && !report.mismatched.empty();
-    if (bad_keys || bad_shapes)
+    if (bad_keys || bad_shapes) {
+        std::string table = report.table();
+        table.replace(0, 6, "would load");  // nothing was: the counts say what matched
         throw Error(cat_str(op, ": the source does not match the model (",
                             bad_shapes ? "shape mismatches; on_shape_mismatch = Skip leaves them out" :
                                          "strict; strict = false loads what matches",
-                            "), nothing was loaded\n", report.table()));
+                            "), nothing was loaded\n", table));
+    }
 
     NoGradGuard no_grad;
     for (auto& [t, src] : copies) t.copy_(src->device() == t.device() ? *src : src->to(t.device()));
