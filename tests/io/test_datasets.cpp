@@ -18,7 +18,9 @@
 #include "io/datasets/splits.h"
 #include "io/datasets/tensor_dataset.h"
 #include "io/loader/data_loader.h"
+#include "tests/support/temp_dir.h"
 
+using graft::testing::TempDir;
 using namespace graft;
 using namespace graft::io;
 using Catch::Matchers::Contains;
@@ -26,25 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("graft_test_datasets_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& bytes) const {
-        const fs::path p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << bytes;
-        return p.string();
-    }
-};
 
 std::string be32(uint32_t v) {
     return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
@@ -107,7 +90,7 @@ TEST_CASE("with_transform applies the transform with the item's generator", "[da
 }
 
 TEST_CASE("IdxDataset: images and labels from IDX files", "[datasets]") {
-    TempDir dir;
+    TempDir dir("datasets");
     const std::string images = dir.write("img.idx", idx_images(4));
     const std::string labels = dir.write("lbl.idx", idx_labels({3, 1, 4, 1}));
     IdxDataset ds(images, labels);
@@ -214,7 +197,7 @@ TEST_CASE("CsvDataset: bad input names file and line", "[datasets]") {
     CHECK_THROWS_WITH(CsvDataset::from_text("a,b,y\n", "f.csv"), Contains("no data rows"));
     CHECK_THROWS_WITH(CsvDataset::from_text("1,2\n", "f.csv", {.label_index = 5}), Contains("out of range"));
     CHECK_THROWS_WITH(CsvDataset("/nonexistent/x.csv"), Contains("/nonexistent/x.csv") && Contains("no such file"));
-    TempDir dir;
+    TempDir dir("datasets");
     CHECK_THROWS_WITH(CsvDataset(dir.path.string()), Contains("is a directory"));
     const std::string path = dir.write("ok.csv", "x,y\n1.5,2\n");
     CHECK(CsvDataset(path).get(0).input.item<float>() == 1.5f);

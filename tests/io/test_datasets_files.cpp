@@ -18,7 +18,9 @@
 #include "io/image/image_write.h"
 #include "io/transforms/transforms.h"
 #include "io/loader/data_loader.h"
+#include "tests/support/temp_dir.h"
 
+using graft::testing::TempDir;
 using namespace graft;
 using namespace graft::io;
 using Catch::Matchers::Contains;
@@ -26,26 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("graft_test_dsfiles_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& bytes = "x") const {
-        const fs::path p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << bytes;
-        return p.string();
-    }
-    std::string str() const { return path.string(); }
-};
 
 std::vector<std::string> relative_paths(const ImageFolder& ds, const std::string& root) {
     std::vector<std::string> out;
@@ -61,7 +43,7 @@ Tensor file_size_tensor(const std::string& path) {
 }  // namespace
 
 TEST_CASE("ImageFolder: classes and files in torchvision's order", "[datasets][image_folder]") {
-    TempDir dir;
+    TempDir dir("dsfiles");
     for (const char* f : {"dog/b.png", "dog/A.JPG", "cat/z.jpeg", "cat/a-x/c.jpg", "cat/a/b.jpg", "cat/notes.txt",
                           "cat/a.PNG", "bird/x.webp", "bird/.hidden.png"})
         dir.write(f);
@@ -87,7 +69,7 @@ TEST_CASE("ImageFolder: classes and files in torchvision's order", "[datasets][i
 }
 
 TEST_CASE("ImageFolder: refuses missing roots and empty folders", "[datasets][image_folder]") {
-    TempDir dir;
+    TempDir dir("dsfiles");
     CHECK_THROWS_WITH(ImageFolder(dir.str() + "/nope"), Contains("/nope: no such folder"));
     CHECK_THROWS_WITH(ImageFolder(dir.str()), Contains(dir.str()) && Contains("no class folders"));
     const std::string file = dir.write("file.jpg");
@@ -100,7 +82,7 @@ TEST_CASE("ImageFolder: refuses missing roots and empty folders", "[datasets][im
 }
 
 TEST_CASE("ImageFolder: decodes PNGs, applies the transform, loader names a corrupt file", "[datasets][image_folder]") {
-    TempDir dir;
+    TempDir dir("dsfiles");
     for (int c = 0; c < 2; ++c)
         for (int i = 0; i < 3; ++i) {
             Tensor img = full({4, 5, 3}, 40 * c + 10 * i, DType::UInt8);

@@ -14,7 +14,9 @@
 #include "graft.h"
 #include "io/datasets/fashion_mnist.h"
 #include "io/datasets/idx.h"
+#include "tests/support/temp_dir.h"
 
+using graft::testing::TempDir;
 using namespace graft;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
@@ -22,21 +24,6 @@ using Bytes = std::vector<unsigned char>;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("graft_test_idx_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 void put_be32(Bytes& b, uint32_t v) {
     for (int shift = 24; shift >= 0; shift -= 8) b.push_back(uint8_t(v >> shift));
@@ -82,7 +69,7 @@ Bytes read_bytes(const std::string& path) {
 
 // Writes `bytes` raw and gzipped; both must fail with `problem` and the file name.
 void check_refused_both_ways(const Bytes& bytes, const std::string& problem) {
-    TempDir dir;
+    TempDir dir("idx");
     for (bool gz : {false, true}) {
         const std::string path = gz ? write_gz(dir, "bad.idx.gz", bytes) : write_raw(dir, "bad.idx", bytes);
         INFO("gzip " << gz);
@@ -93,7 +80,7 @@ void check_refused_both_ways(const Bytes& bytes, const std::string& problem) {
 }  // namespace
 
 TEST_CASE("uint8 IDX files read back raw and gzipped", "[io][idx]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::vector<uint8_t> values = {0, 1, 2, 127, 128, 255};
     const Bytes bytes = idx_file<uint8_t>(0x08, {2, 3}, values);
     for (const std::string& path : {write_raw(dir, "a.idx", bytes), write_gz(dir, "a.idx.gz", bytes)}) {
@@ -107,7 +94,7 @@ TEST_CASE("uint8 IDX files read back raw and gzipped", "[io][idx]") {
 }
 
 TEST_CASE("every IDX element type converts from big-endian", "[io][idx]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::vector<int8_t> i8 = {-128, -1, 0, 1, 127};
     const std::vector<int16_t> i16 = {-32768, -2, 0, 258, 32767};
     const std::vector<int32_t> i32 = {INT32_MIN, -70000, 0, 16909060, INT32_MAX};
@@ -138,7 +125,7 @@ TEST_CASE("every IDX element type converts from big-endian", "[io][idx]") {
 }
 
 TEST_CASE("IDX shapes: 8 dims, and an empty dimension", "[io][idx]") {
-    TempDir dir;
+    TempDir dir("idx");
     Tensor t = io::read_idx(write_gz(dir, "d8.gz", idx_file<uint8_t>(0x08, {1, 2, 1, 1, 1, 1, 1, 3}, {1, 2, 3, 4, 5, 6})));
     CHECK(t.shape() == Shape{1, 2, 1, 1, 1, 1, 1, 3});
     CHECK(t.to_vector<uint8_t>() == std::vector<uint8_t>{1, 2, 3, 4, 5, 6});
@@ -148,7 +135,7 @@ TEST_CASE("IDX shapes: 8 dims, and an empty dimension", "[io][idx]") {
 }
 
 TEST_CASE("IDX: a missing file or a directory is named", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string missing = dir.file("nope-idx1-ubyte.gz");
     CHECK_THROWS_WITH(io::read_idx(missing), Contains(missing) && Contains("no such file"));
     CHECK_THROWS_WITH(io::read_idx(dir.path.string()), Contains(dir.path.string()) && Contains("is a directory"));
@@ -193,7 +180,7 @@ TEST_CASE("IDX: trailing bytes after the declared data are refused", "[io][idx][
 }
 
 TEST_CASE("IDX: a cut-off or corrupt gzip stream is named as such", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     std::vector<uint8_t> values(20000);
     for (size_t i = 0; i < values.size(); ++i) values[i] = uint8_t((i * 7919u) >> 3);
     const std::string good = write_gz(dir, "good.gz", idx_file<uint8_t>(0x08, {100, 200}, values));
@@ -242,7 +229,7 @@ TEST_CASE("IDX: real Fashion-MNIST t10k labels", "[io][idx][data]") {
 }
 
 TEST_CASE("load_fashion_mnist names the files it could not find", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     CHECK_THROWS_WITH(io::load_fashion_mnist(dir.path.string(), true),
                       Contains(dir.file("train-images-idx3-ubyte.gz")) && Contains("dataset-fashion-mnist"));
     // Found, but not Fashion-MNIST's shape.

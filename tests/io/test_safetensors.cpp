@@ -18,7 +18,9 @@
 #include "graft.h"
 #include "io/formats/atomic_file.h"
 #include "io/formats/safetensors.h"
+#include "tests/support/temp_dir.h"
 
+using graft::testing::TempDir;
 using namespace graft;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
@@ -27,27 +29,13 @@ namespace {
 
 const std::string kFixtures = std::string(GRAFT_FIXTURES_DIR) + "/safetensors";
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("graft_test_st_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    // Names in the folder other than `keep` (leftover temporary files).
-    std::vector<std::string> others(const std::string& keep) const {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path))
-            if (e.path().filename() != keep) out.push_back(e.path().filename().string());
-        return out;
-    }
-};
+// Names in the folder other than `keep` (leftover temporary files).
+std::vector<std::string> others(const TempDir& dir, const std::string& keep) {
+    std::vector<std::string> out;
+    for (const std::string& name : dir.names())
+        if (name != keep) out.push_back(name);
+    return out;
+}
 
 std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -132,7 +120,7 @@ TEST_CASE("safetensors: reads the file written by the Python library (mapped and
 }
 
 TEST_CASE("safetensors: round trip of every dtype, scalars, empty and non-contiguous tensors", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("all.safetensors");
     NamedTensors t = all_dtypes();
     t.metadata["writer"] = "graft";
@@ -183,7 +171,7 @@ TEST_CASE("safetensors: output is byte-identical to the Python library's", "[io]
 }
 
 TEST_CASE("safetensors: mapped tensors outlive the NamedTensors and never write the file", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("m.safetensors");
     NamedTensors t;
     t.set("a", arange(0, 1000, 1, DType::Float32));
@@ -211,7 +199,7 @@ TEST_CASE("safetensors: mapped tensors outlive the NamedTensors and never write 
 }
 
 TEST_CASE("safetensors: writing is atomic", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("w.safetensors");
     NamedTensors first;
     first.set("x", full({4}, 1.0));
@@ -223,7 +211,7 @@ TEST_CASE("safetensors: writing is atomic", "[io][safetensors]") {
         second.set("y", full({3}, 2.0));
         io::write_safetensors(path, second);
         REQUIRE(io::read_safetensors(path).contains("y"));
-        REQUIRE(dir.others("w.safetensors").empty());
+        REQUIRE(others(dir, "w.safetensors").empty());
     }
     SECTION("a refused tensor touches nothing") {
         NamedTensors bad;
@@ -231,7 +219,7 @@ TEST_CASE("safetensors: writing is atomic", "[io][safetensors]") {
         bad.set("__metadata__", ones({2}));
         REQUIRE_THROWS_WITH(io::write_safetensors(path, bad), Contains(path) && Contains("__metadata__"));
         REQUIRE(read_bytes(path) == old_bytes);
-        REQUIRE(dir.others("w.safetensors").empty());
+        REQUIRE(others(dir, "w.safetensors").empty());
     }
     SECTION("a write that fails half way (file size limit) keeps the previous file") {
         NamedTensors big;
@@ -252,7 +240,7 @@ TEST_CASE("safetensors: writing is atomic", "[io][safetensors]") {
         ::signal(SIGXFSZ, old_handler);
         REQUIRE_THAT(message, Contains(path) && Contains("previous file is untouched"));
         REQUIRE(read_bytes(path) == old_bytes);
-        REQUIRE(dir.others("w.safetensors").empty());
+        REQUIRE(others(dir, "w.safetensors").empty());
     }
     SECTION("a missing folder is an error naming the path") {
         const std::string nowhere = dir.file("no/such/folder/x.safetensors");
@@ -261,7 +249,7 @@ TEST_CASE("safetensors: writing is atomic", "[io][safetensors]") {
 }
 
 TEST_CASE("safetensors: stale temporary files of dead processes are swept", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("c.safetensors");
     write_bytes(path + ".tmp.999999999.0", "junk");                       // no such pid
     write_bytes(path + ".tmp." + std::to_string(::getpid()) + ".7", "");  // ours: left alone
@@ -280,7 +268,7 @@ TEST_CASE("safetensors: sharded Hugging Face checkpoint", "[io][safetensors]") {
     REQUIRE(t.metadata.at("total_size") == "64");
     REQUIRE(t.metadata.at("format") == "pt");
 
-    TempDir dir;
+    TempDir dir("st");
     const std::string index = dir.file("model.safetensors.index.json");
     NamedTensors shard;
     shard.set("a", ones({2}));
@@ -296,7 +284,7 @@ TEST_CASE("safetensors: sharded Hugging Face checkpoint", "[io][safetensors]") {
 }
 
 TEST_CASE("safetensors: sharded index problems", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string index = dir.file("model.safetensors.index.json");
     NamedTensors shard;
     shard.set("a", ones({2}));
@@ -318,7 +306,7 @@ TEST_CASE("safetensors: sharded index problems", "[io][safetensors]") {
 }
 
 TEST_CASE("safetensors: hostile files are refused with the file and the problem named", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("bad.safetensors");
     const std::string f32x2 = std::string(8, '\0');
     auto refuse = [&](const std::string& bytes, const std::string& problem) {
@@ -384,7 +372,7 @@ TEST_CASE("safetensors: hostile files are refused with the file and the problem 
 }
 
 TEST_CASE("safetensors: unaligned data is copied, aligned data is mapped", "[io][safetensors]") {
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("u.safetensors");
     // Header of odd length: the F32 data starts at an odd file offset.
     const std::string header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
@@ -403,7 +391,7 @@ TEST_CASE("safetensors: the Python library reads Graft's files (when GRAFT_SAFET
         WARN("GRAFT_SAFETENSORS_PYTHON is not set (e.g. /work/st-venv/bin/python); skipping the Python check");
         return;
     }
-    TempDir dir;
+    TempDir dir("st");
     const std::string path = dir.file("graft.safetensors");
     NamedTensors t = all_dtypes();
     io::write_safetensors(path, t, {{"writer", "graft"}});

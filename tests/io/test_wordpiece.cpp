@@ -13,7 +13,9 @@
 
 #include "graft.h"
 #include "io/text/wordpiece.h"
+#include "tests/support/temp_dir.h"
 
+using graft::testing::TempDir;
 using namespace graft;
 using namespace graft::io;
 using Catch::Matchers::Contains;
@@ -31,23 +33,6 @@ const WordPieceTokenizer& bert() {
     return tok;
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("graft_test_wordpiece_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& bytes) const {
-        std::ofstream((path / name).string(), std::ios::binary) << bytes;
-        return (path / name).string();
-    }
-};
 
 std::vector<json> read_cases() {
     std::ifstream in(kCases);
@@ -239,7 +224,7 @@ TEST_CASE("wordpiece: encode_batch pads to the longest and returns [B, T] int64 
 }
 
 TEST_CASE("wordpiece: errors name the file, the token, the byte or the id", "[io][wordpiece]") {
-    TempDir dir;
+    TempDir dir("wordpiece");
     std::string missing = (dir.path / "nope" / "vocab.txt").string();
     CHECK_THROWS_WITH(WordPieceTokenizer::from_vocab_file(missing), Contains(missing));
     std::string no_unk = dir.write("no_unk.txt", "[PAD]\n[CLS]\n[SEP]\nhello\n");
@@ -263,7 +248,7 @@ TEST_CASE("wordpiece: errors name the file, the token, the byte or the id", "[io
 }
 
 TEST_CASE("wordpiece: tokenizer.json gives the same tokenizer", "[io][wordpiece]") {
-    TempDir dir;
+    TempDir dir("wordpiece");
     json vocab = json::object();
     std::ifstream in(kVocab);
     std::string line;

@@ -19,33 +19,20 @@
 #include "nn/optim/sgd.h"
 #include "nn/optim/schedule.h"
 #include "transfer/checkpoint.h"
+#include "tests/support/temp_dir.h"
 
+using graft::testing::TempDir;
 using namespace graft;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("graft_test_ckpt_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    size_t count_temp_files() const {
-        size_t n = 0;
-        for (const auto& e : fs::directory_iterator(path))
-            if (e.path().filename().string().find(".tmp.") != std::string::npos) ++n;
-        return n;
-    }
-};
+size_t count_temp_files(const TempDir& dir) {
+    size_t n = 0;
+    for (const std::string& name : dir.names()) n += name.find(".tmp.") != std::string::npos;
+    return n;
+}
 
 // Linear + ReLU + Dropout + Linear, its optimizer and schedule. The default
 // generator is seeded first, so `seed` decides the initial weights and the
@@ -113,7 +100,7 @@ TEST_CASE("checkpoint: a resumed run is bit-identical to the uninterrupted one",
     std::vector<float> expected;
     for (int64_t s = 0; s < total; ++s) expected.push_back(train_step(straight, data, s));
 
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("run.safetensors");
     std::vector<float> losses;
     {
@@ -137,7 +124,7 @@ TEST_CASE("checkpoint: a resumed run is bit-identical to the uninterrupted one",
 }
 
 TEST_CASE("checkpoint: the file is safetensors with prefixed names and graft metadata", "[transfer][checkpoint]") {
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("c.safetensors");
     Run run(3, true);
     const Data data;
@@ -168,7 +155,7 @@ TEST_CASE("checkpoint: the file is safetensors with prefixed names and graft met
 }
 
 TEST_CASE("checkpoint: the positional forms save and load the same parts", "[transfer][checkpoint]") {
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("p.safetensors");
     Run run(6, false);
     const Data data;
@@ -189,7 +176,7 @@ TEST_CASE("checkpoint: the positional forms save and load the same parts", "[tra
 }
 
 TEST_CASE("checkpoint: ReduceLROnPlateau state is saved and restored", "[transfer][checkpoint]") {
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("p.safetensors");
     Run run(4, false);
     optim::ReduceLROnPlateau plateau(*run.optimizer, {.patience = 1});
@@ -210,7 +197,7 @@ TEST_CASE("checkpoint: ReduceLROnPlateau state is saved and restored", "[transfe
 }
 
 TEST_CASE("checkpoint: refusals name the file and the problem, and change nothing", "[transfer][checkpoint]") {
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("c.safetensors");
     Run saved(1, true);
     transfer::save_checkpoint(path, saved.objects(), {.step = 3});
@@ -293,7 +280,7 @@ TEST_CASE("checkpoint: a writer killed at any moment leaves the old or the new c
     const int threads = get_num_threads();
     set_num_threads(1);
 
-    TempDir dir;
+    TempDir dir("ckpt");
     const std::string path = dir.file("big.safetensors");
     // About 25 MB: an 8 MB weight plus AdamW's two moments.
     manual_seed(5);
@@ -334,7 +321,7 @@ TEST_CASE("checkpoint: a writer killed at any moment leaves the old or the new c
         INFO("round " << round << ", delay " << delays[round] << " ms");
         REQUIRE(WIFSIGNALED(status));  // not an early exit from an error in the child
         REQUIRE(WTERMSIG(status) == SIGKILL);
-        left_temp += dir.count_temp_files() > 0;
+        left_temp += count_temp_files(dir) > 0;
 
         // Whatever is there is complete and consistent: step and every weight agree.
         auto fresh = nn::sequential({std::make_shared<nn::Linear>(1024, 2048)});
@@ -351,7 +338,7 @@ TEST_CASE("checkpoint: a writer killed at any moment leaves the old or the new c
     // The next save sweeps what the killed writers left behind.
     set_all(1.0f);
     transfer::save_checkpoint(path, objects, {.step = 1});
-    REQUIRE(dir.count_temp_files() == 0);
+    REQUIRE(count_temp_files(dir) == 0);
     WARN("kills: " << saw_old << " left the old checkpoint, " << saw_new << " the new one; " << left_temp
                    << " interrupted a write (temporary file left)");
     set_num_threads(threads);
