@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/kernels/conv_bench_common.h"
 #include "graft.h"
 #include "kernels/cpu/isa.h"
 
@@ -31,22 +32,8 @@ using namespace graft;
 
 namespace {
 
-struct Shape2 {
-    std::string name;
-    int64_t c, hw, stride, groups;
-};
-
-std::vector<Shape2> shapes() {
-    std::vector<Shape2> s;
-    for (auto [c, hw] : {std::pair{64, 56}, {128, 28}, {256, 14}, {512, 7}})
-        s.push_back({"resnet18_" + std::to_string(hw) + "x" + std::to_string(hw) + "x" + std::to_string(c), c, hw, 1, 1});
-    for (auto [c, hw] : {std::pair{32, 112}, {144, 56}, {192, 28}, {576, 14}, {960, 7}})
-        for (int64_t st : {1, 2})
-            s.push_back({"dw_" + std::to_string(hw) + "x" + std::to_string(hw) + "x" + std::to_string(c) + "_s" +
-                             std::to_string(st),
-                         c, hw, st, c});
-    return s;
-}
+using conv_bench::Shape2;
+using conv_bench::time_it;
 
 // y[0, o] for o < 4 by the definition, compared with conv2d's.
 bool validate(const Shape2& s) {
@@ -75,29 +62,6 @@ bool validate(const Shape2& s) {
     return worst <= 1e-3;
 }
 
-double cpu_ms() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-template <typename Fn>
-void time_it(const std::string& name, const char* pass, int reps, Fn&& fn) {
-    fn();  // warm-up: buffers allocated, pages touched
-    std::vector<double> ms, cpu;
-    for (int r = 0; r < reps; ++r) {
-        const double c0 = cpu_ms();
-        const auto t0 = std::chrono::steady_clock::now();
-        fn();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        cpu.push_back(cpu_ms() - c0);
-    }
-    std::sort(ms.begin(), ms.end());
-    std::sort(cpu.begin(), cpu.end());
-    std::printf("%s %s %.3f %.3f %.3f %.3f\n", name.c_str(), pass, ms[ms.size() / 2], ms[0], cpu[cpu.size() / 2], cpu[0]);
-    std::fflush(stdout);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,7 +77,7 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
     std::printf("# graft conv2d, batch %lld, %d thread(s), isa %s\n", (long long)batch, threads,
                 kernels::isa_name(kernels::active_isa()));
-    for (const Shape2& s : shapes()) {
+    for (const Shape2& s : conv_bench::shapes()) {
         if (!only.empty() && s.name.rfind(only == "dw" ? "dw" : only, 0) != 0) continue;
         if (!validate(s)) return 1;
         const Conv2dParams p = Conv2dParams::make(s.stride, 1, 1, s.groups);

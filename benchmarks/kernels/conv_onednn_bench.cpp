@@ -27,52 +27,16 @@
 
 #include <dnnl.hpp>
 
+#include "benchmarks/kernels/conv_bench_common.h"
+
 namespace {
+
+using conv_bench::Shape2;
+using conv_bench::time_it;
 
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-struct Shape2 {
-    std::string name;
-    int64_t c, hw, stride, groups;
-};
-
-// The same list as conv_bench.cpp.
-std::vector<Shape2> shapes() {
-    std::vector<Shape2> s;
-    for (auto [c, hw] : {std::pair{64, 56}, {128, 28}, {256, 14}, {512, 7}})
-        s.push_back({"resnet18_" + std::to_string(hw) + "x" + std::to_string(hw) + "x" + std::to_string(c), c, hw, 1, 1});
-    for (auto [c, hw] : {std::pair{32, 112}, {144, 56}, {192, 28}, {576, 14}, {960, 7}})
-        for (int64_t st : {1, 2})
-            s.push_back({"dw_" + std::to_string(hw) + "x" + std::to_string(hw) + "x" + std::to_string(c) + "_s" +
-                             std::to_string(st),
-                         c, hw, st, c});
-    return s;
-}
-
-double cpu_ms() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
-}
-
-template <typename Fn>
-void time_it(const std::string& name, const char* pass, int reps, Fn&& fn) {
-    fn();  // warm-up: JIT code generated, scratchpads allocated
-    std::vector<double> ms, cpu;
-    for (int r = 0; r < reps; ++r) {
-        const double c0 = cpu_ms();
-        const auto t0 = std::chrono::steady_clock::now();
-        fn();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        cpu.push_back(cpu_ms() - c0);
-    }
-    std::sort(ms.begin(), ms.end());
-    std::sort(cpu.begin(), cpu.end());
-    std::printf("%s %s %.3f %.3f %.3f %.3f\n", name.c_str(), pass, ms[ms.size() / 2], ms[0], cpu[cpu.size() / 2], cpu[0]);
-    std::fflush(stdout);
-}
 
 // A memory in the primitive's layout holding random values (filled through a
 // reorder from a plain buffer, outside the timing).
@@ -105,7 +69,7 @@ int main(int argc, char** argv) {
                 v->major, v->minor, v->patch, (long long)batch, threads);
     engine eng(engine::kind::cpu, 0);
     stream s(eng);
-    for (const Shape2& sh : shapes()) {
+    for (const Shape2& sh : conv_bench::shapes()) {
         if (!only.empty() && sh.name.rfind(only, 0) != 0) continue;
         const int64_t c = sh.c, g = sh.groups, ho = (sh.hw + 2 - 3) / sh.stride + 1;
         const memory::dims src_dims{batch, c, sh.hw, sh.hw}, dst_dims{batch, c, ho, ho};
