@@ -67,6 +67,7 @@ struct BertConfig {
 
 class BertEmbeddings : public Module {
 public:
+    using Module::forward;  // the single-tensor form stays callable (and throws)
     BertEmbeddings(const BertConfig& config, Generator* gen);
     // input_ids [B, T] int64, token_type_ids [B, T] int64 (undefined: zeros) -> [B, T, H]
     Tensor forward(const Tensor& input_ids, const Tensor& token_type_ids);
@@ -78,6 +79,7 @@ public:
 
 class BertSelfAttention : public Module {
 public:
+    using Module::forward;  // the single-tensor form stays callable (and throws)
     BertSelfAttention(const BertConfig& config, Generator* gen);
     // h [B, T, H], bias [B, 1, 1, T] additive (or undefined) -> context [B, T, H]
     Tensor forward(const Tensor& h, const Tensor& bias);
@@ -91,6 +93,7 @@ public:
 // dense, dropout, LayerNorm(. + residual): BertSelfOutput and BertOutput.
 class BertResidualOutput : public Module {
 public:
+    using Module::forward;  // the single-tensor form stays callable (and throws)
     BertResidualOutput(std::string type_name, int64_t in, const BertConfig& config, Generator* gen);
     Tensor forward(const Tensor& h, const Tensor& residual);
 
@@ -102,6 +105,7 @@ public:
 // "attention": children "self" and "output".
 class BertAttention : public Module {
 public:
+    using Module::forward;  // the single-tensor form stays callable (and throws)
     BertAttention(const BertConfig& config, Generator* gen);
     Tensor forward(const Tensor& h, const Tensor& bias);
 
@@ -120,6 +124,7 @@ public:
 
 class BertLayer : public Module {
 public:
+    using Module::forward;  // the single-tensor form stays callable (and throws)
     BertLayer(const BertConfig& config, Generator* gen);
     Tensor forward(const Tensor& h, const Tensor& bias);
 
@@ -130,6 +135,7 @@ public:
 
 class BertEncoder : public Module {
 public:
+    using Module::forward;  // the single-tensor form stays callable (and throws)
     BertEncoder(const BertConfig& config, Generator* gen);
     Tensor forward(const Tensor& h, const Tensor& bias);
 
