@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -84,9 +85,11 @@ Tensor Reader::materialize(const std::string& name, const TensorRef& t) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& parts) {
+// "a,b,c"; past `limit` parts, ",... (N in all)".
+std::string join(const std::vector<std::string>& parts, size_t limit = SIZE_MAX) {
     std::string s;
-    for (const std::string& p : parts) s += (s.empty() ? "" : ",") + p;
+    for (size_t i = 0; i < parts.size() && i < limit; ++i) s += (i ? "," : "") + parts[i];
+    if (parts.size() > limit) s += cat_str(",... (", parts.size(), " in all)");
     return s;
 }
 
@@ -108,7 +111,6 @@ NamedTensors Reader::collect(const ValuePtr& top) {
             if (k->is(Kind::Str)) top_keys.push_back(k->text);
             has_tensor |= as_tensor(v) != nullptr;
         }
-        metadata_["pytorch.top_level_keys"] = join(top_keys);
         const Value* dict = nullptr;
         if (options_.key) {
             key_used = *options_.key;
@@ -116,7 +118,7 @@ NamedTensors Reader::collect(const ValuePtr& top) {
                 dict = top.get();
             } else {
                 ValuePtr v = top->get(key_used);
-                if (!v) fail(cat_str("no key '", key_used, "' at the top level (keys: ", join(top_keys), ")"));
+                if (!v) fail(cat_str("no key '", key_used, "' at the top level (keys: ", join(top_keys, 20), ")"));
                 if (!v->is(Kind::Dict)) fail(cat_str("'", key_used, "' is a ", v->describe(), ", not a dict"));
                 dict = v.get();
             }
@@ -132,8 +134,10 @@ NamedTensors Reader::collect(const ValuePtr& top) {
             if (!dict)
                 fail(cat_str("no tensors at the top level and no state_dict / model_state_dict / model / module / "
                              "net dict (keys: ",
-                             join(top_keys), "); name the key with PytorchReadOptions::key"));
+                             join(top_keys, 20), "); name the key with PytorchReadOptions::key"));
         }
+        // A checkpoint: say what else it held.
+        if (dict != top.get()) metadata_["pytorch.top_level_keys"] = join(top_keys);
         for (const auto& [k, v] : dict->entries) {
             const std::string name = k->is(Kind::Str) ? k->text : "<" + k->describe() + " key>";
             if (const TensorRef* t = as_tensor(v); t && k->is(Kind::Str)) found.emplace_back(name, t);

@@ -50,7 +50,8 @@
 //   "format"                 "pytorch-zip", "pytorch-legacy", "pytorch-tar" or "pickle"
 //   "pytorch.key"            the checkpoint key used ("" for the top level)
 //   "pytorch.skipped"        comma-separated names of skipped entries (if any)
-//   "pytorch.top_level_keys" comma-separated string keys of the top dict
+//   "pytorch.top_level_keys" comma-separated string keys of the top dict, when
+//                            the state_dict was taken from under one of them
 //   "pytorch.version"        the zip's "version" record, when present
 #pragma once
 

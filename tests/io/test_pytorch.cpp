@@ -125,6 +125,7 @@ TEST_CASE("read_pytorch: state_dicts from torch 1.13 and 2.x, zip, legacy and pr
                 CHECK(sd.metadata.at("format") == (std::string(form) == "sd_legacy.pt" ? "pytorch-legacy" : "pytorch-zip"));
                 CHECK(sd.metadata.at("pytorch.key").empty());
                 CHECK(sd.metadata.count("pytorch.skipped") == 0);
+                CHECK(sd.metadata.count("pytorch.top_level_keys") == 0);
             }
 }
 
