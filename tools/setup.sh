@@ -28,6 +28,7 @@ packages=(
   zlib1g-dev                          # PyTorch .pth archives are zip files
   libstb-dev                          # image decoding (stb_image)
   nlohmann-json3-dev                  # safetensors headers, configs
+  libcli11-dev                        # the graft command line's option parsing (header-only)
   libopenblas0-pthread                # the optional OpenBLAS GEMM backend (GRAFT_GEMM=openblas), tested
   dataset-fashion-mnist               # the data set of the main job
   python3-torch python3-torchvision   # parity fixtures run at test time (make_zoo_fixtures.py)

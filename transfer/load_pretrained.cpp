@@ -2,15 +2,13 @@
 #include "transfer/load_pretrained.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iomanip>
 #include <map>
 #include <regex>
 #include <sstream>
 
 #include "core/autograd/grad_mode.h"
-#include "io/formats/pytorch.h"
-#include "io/formats/safetensors.h"
+#include "io/formats/read_weights.h"
 
 namespace graft::transfer {
 
@@ -198,24 +196,8 @@ LoadOptions bert_load_options() {
     return {.strip_prefixes = {"bert."}, .skip = {"cls.*", "embeddings.position_ids"}};
 }
 
-NamedTensors read_weights(const std::string& path) {
-    if (ends_with(path, ".index.json")) return io::read_safetensors_sharded(path);
-    std::ifstream in(path, std::ios::binary);
-    check(bool(in), "read_weights", "cannot open '", path, "'");
-    char head[9] = {};
-    in.read(head, 9);
-    const std::streamsize got = in.gcount();
-    if (got >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return io::read_pytorch(path);
-    if (got >= 1 && static_cast<unsigned char>(head[0]) == 0x80) return io::read_pytorch(path);
-    if (got == 9 && head[8] == '{') return io::read_safetensors(path);
-    throw Error(cat_str("read_weights: '", path,
-                        "' is neither safetensors (8-byte length, then '{'), a PyTorch zip ('PK\\3\\4') nor a legacy "
-                        "PyTorch pickle (0x80); ",
-                        got, " bytes read from its start"));
-}
-
 LoadReport load_pretrained(nn::Module& model, const std::string& path, const LoadOptions& options) {
-    const NamedTensors source = read_weights(path);
+    const NamedTensors source = io::read_weights(path);
     try {
         return load_pretrained(model, source, options);
     } catch (const Error& e) {

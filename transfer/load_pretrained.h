@@ -101,16 +101,14 @@ struct LoadReport {
 };
 
 LoadReport load_pretrained(nn::Module& model, const NamedTensors& source, const LoadOptions& options = {});
-// Reads `path` with read_weights, then loads; errors name the file.
+// Reads `path` with io::read_weights (io/formats/read_weights.h: safetensors, sharded
+// safetensors or PyTorch, picked by content), then loads; errors name the file.
 LoadReport load_pretrained(nn::Module& model, const std::string& path, const LoadOptions& options = {});
 
 // For Hugging Face BERT files into nn::models::BertModel: strips "bert."
 // (BertForPreTraining files), renames gamma/beta, skips the pretraining heads
 // "cls.*" and the constant "embeddings.position_ids" older files carry.
 LoadOptions bert_load_options();
-
-// Any weight file Graft reads, picked by content (see above).
-NamedTensors read_weights(const std::string& path);
 
 // `*` and `?` glob match over the whole name.
 bool glob_match(const std::string& pattern, const std::string& name);

@@ -1,0 +1,11 @@
+// The subcommands of the `graft` command line, one file each; main.cpp adds them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace graft::cli {
+
+void add_inspect(CLI::App& app);  // graft inspect FILE [--json] [--all]
+void add_convert(CLI::App& app);  // graft convert IN OUT [--key K] [--to-float32]
+
+}  // namespace graft::cli
