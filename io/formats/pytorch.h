@@ -27,7 +27,7 @@
 // The pickle is run by the restricted VM of io/formats/pickle.h. The only
 // globals allowed are collections.OrderedDict, torch._utils._rebuild_tensor_v2,
 // _rebuild_tensor and _rebuild_parameter, torch.nn.parameter.Parameter,
-// torch.Size, the torch.<Type>Storage classes, torch.storage._load_from_bytes
+// torch.Size, torch.device, the torch.<Type>Storage classes, torch.storage._load_from_bytes
 // and _codecs.encode (latin1 only), and (named in tar records, never called)
 // the torch.<Type>Tensor classes; any other (os.system,
 // builtins.eval, subprocess.Popen, ...) is a graft::Error naming module.name

@@ -16,6 +16,7 @@ const std::map<std::string, Callable>& allowed_globals() {
             {"torch._utils._rebuild_parameter_with_state", Callable::RebuildParameterWithState},
             {"torch.nn.parameter.Parameter", Callable::Parameter},
             {"torch.Size", Callable::Size},
+            {"torch.device", Callable::Device},
             // pickle.dumps of a tensor: its storage as a nested legacy stream.
             {"torch.storage._load_from_bytes", Callable::LoadFromBytes},
             {"_codecs.encode", Callable::CodecsEncode},
@@ -154,6 +155,12 @@ ValuePtr Reader::reduce(const ValuePtr& callable, const ValuePtr& args) {
             need(1, 1);
             if (!a[0]->is(Kind::Tuple)) fail(cat_str("torch.Size of a ", a[0]->describe(), ", expected a tuple"));
             return a[0];
+        case Callable::Device: {  // torch.device('cuda', 0): kept as the text "cuda:0"
+            need(1, 2);
+            if (!a[0]->is(Kind::Str) || (a.size() == 2 && !a[1]->is(Kind::Int)))
+                fail("torch.device is only allowed as device(str[, int])");
+            return pickle::make_str(a.size() == 2 ? cat_str(a[0]->text, ":", a[1]->integer) : a[0]->text);
+        }
         case Callable::CodecsEncode: {  // protocol 2 spells bytes as _codecs.encode(str, 'latin1')
             need(2, 2);
             if (!a[0]->is(Kind::Str) || !a[1]->is(Kind::Str) || (a[1]->text != "latin1" && a[1]->text != "latin-1"))

@@ -57,7 +57,7 @@ inline constexpr std::array<StorageType, 12> kStorageTypes{{
 
 // The callables a pickle may name; everything else is refused.
 enum class Callable { OrderedDict, RebuildTensorV2, RebuildTensor, RebuildParameter, RebuildParameterWithState,
-                      Parameter, Size, Storage, TensorType, LoadFromBytes, CodecsEncode };
+                      Parameter, Size, Device, Storage, TensorType, LoadFromBytes, CodecsEncode };
 
 const std::map<std::string, Callable>& allowed_globals();
 

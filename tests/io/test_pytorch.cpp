@@ -270,6 +270,14 @@ TEST_CASE("read_pytorch: _load_from_bytes and _codecs.encode stay restricted", "
     // Only encode(str, 'latin1') is allowed.
     const std::string utf8 = "\x80\x02" "c_codecs\nencode\nX\x01\x00\x00\x00xX\x05\x00\x00\x00utf-8\x86R."s;
     require_error([&] { io::read_pytorch_bytes(utf8, "codecs.pkl"); }, {"codecs.pkl", "encode(str, 'latin1')"});
+    // torch.device is allowed (as text) and skipped like any non-tensor entry.
+    const std::string device =
+        "\x80\x02}X\x03\x00\x00\x00" "devctorch\ndevice\nX\x04\x00\x00\x00" "cudaK\x01\x86Rs."s;
+    NamedTensors d = io::read_pytorch_bytes(device, "device.pkl", {.key = ""});
+    CHECK(d.empty());
+    CHECK(d.metadata.at("pytorch.skipped") == "dev");
+    const std::string bad_device = "\x80\x02" "ctorch\ndevice\nK\x01\x85R."s;
+    require_error([&] { io::read_pytorch_bytes(bad_device, "dev.pkl"); }, {"dev.pkl", "device(str[, int])"});
     // A plain pickle of anything but a dict or list of tensors says what it holds.
     require_error([&] { io::read_pytorch_bytes("\x80\x02K\x05.", "int.pkl"); }, {"int.pkl", "holds a int"});
 }
