@@ -7,5 +7,6 @@ namespace graft::cli {
 
 void add_inspect(CLI::App& app);  // graft inspect FILE [--json] [--all]
 void add_convert(CLI::App& app);  // graft convert IN OUT [--key K] [--to-float32]
+void add_predict(CLI::App& app);  // graft predict --model NAME --weights FILE [--top K] [--json] IMAGE...
 
 }  // namespace graft::cli

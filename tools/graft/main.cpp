@@ -2,6 +2,7 @@
 //
 //   graft inspect model.pth [--json] [--all]     what a weights file holds
 //   graft convert model.pth model.safetensors    any readable weights file to safetensors
+//   graft predict --model efficientnet_lite0 --weights lite0.pth cat.jpg   top-5 ImageNet classes
 //
 // Errors (a missing file, a corrupt or hostile one) print "graft: <message>" on
 // stderr and exit with status 1; usage errors exit with CLI11's status (105-109).
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     graft::cli::add_inspect(app);
     graft::cli::add_convert(app);
+    graft::cli::add_predict(app);
     if (argc < 2) {  // a bare `graft`: the usage, not just "a subcommand is required"
         std::fprintf(stderr, "%s", app.help().c_str());
         return 1;

@@ -1,0 +1,117 @@
+// graft predict --model NAME --weights FILE IMAGE...: ImageNet classification of
+// photos with pretrained zoo weights. Each image is decoded as RGB, prepared as
+// torchvision's eval transform for that model (resize the shorter side, centre
+// crop, to tensor, normalise with the weights' mean/std: nn/models/zoo.h), run
+// through the model in eval mode without autograd, and the top-k softmax
+// probabilities are printed with the ImageNet class names (io/data/).
+// Weights load strictly: a file for another architecture fails with the
+// LoadReport table (what is missing, unexpected or of another shape).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/autograd/grad_mode.h"
+#include "core/error.h"
+#include "core/ops/softmax.h"
+#include "io/data/imagenet_classes.h"
+#include "io/image/image_read.h"
+#include "io/transforms/transforms.h"
+#include "nn/models/zoo.h"
+#include "tools/graft/commands.h"
+#include "transfer/load_pretrained.h"
+
+namespace graft::cli {
+
+namespace {
+
+struct PredictArgs {
+    std::string model, weights;
+    std::vector<std::string> images;
+    int64_t top = 5;
+    bool json = false;
+};
+
+struct Guess {
+    int64_t index;
+    double probability;
+};
+
+std::vector<Guess> top_k(const Tensor& probabilities, int64_t k) {
+    const Tensor p = probabilities.contiguous();
+    const float* v = p.data<float>();
+    std::vector<int64_t> order(size_t(p.numel()));
+    std::iota(order.begin(), order.end(), 0);
+    // stable: ties keep the lower index first, as torch.topk does on CPU in practice
+    std::stable_sort(order.begin(), order.end(), [v](int64_t a, int64_t b) { return v[a] > v[b]; });
+    std::vector<Guess> out;
+    for (int64_t i = 0; i < k && i < int64_t(order.size()); ++i) out.push_back({order[i], double(v[order[i]])});
+    return out;
+}
+
+void run_predict(const PredictArgs& a) {
+    check(a.top >= 1 && a.top <= 1000, "graft predict", "--top must be in 1..1000, got ", a.top);
+    auto zoo = nn::models::zoo_model(a.model, 1000);  // an unknown name lists the known ones
+    // Missing files first: before minutes of work on the others, and not reported as
+    // weights that do not fit.
+    check(std::filesystem::is_regular_file(a.weights), "graft predict", "no such weights file: ", a.weights,
+          " (tools/fetch_weights.sh installs efficientnet-lite0-57934424.pth)");
+    for (const auto& path : a.images)
+        check(std::filesystem::is_regular_file(path), "graft predict", "no such image file: ", path);
+    try {
+        transfer::load_pretrained(*zoo.model, a.weights);
+    } catch (const Error& e) {
+        throw Error(cat_str("graft predict: the weights do not fit model '", a.model, "' (", a.weights, "):\n", e.what()));
+    }
+    zoo.model->eval();
+    const auto& pre = zoo.preprocessing;
+    using namespace io::transforms;
+    const Compose transform({make<Resize>(Size(pre.resize)), make<CenterCrop>(pre.crop), make<ToTensor>(),
+                             make<Normalize>(std::vector<double>(pre.mean.begin(), pre.mean.end()),
+                                             std::vector<double>(pre.std.begin(), pre.std.end()))});
+    const auto& names = io::imagenet_classes();
+    nlohmann::ordered_json results = nlohmann::json::array();
+    NoGradGuard no_grad;
+    for (const auto& path : a.images) {
+        const Tensor x = transform(io::read_image(path, io::ImageChannels::rgb)).unsqueeze(0);
+        const Tensor logits = (*zoo.model)(x);
+        check(logits.dim() == 2 && logits.size(1) == 1000, "graft predict", "model output ",
+              shape_str(logits.shape()), ", expected [1, 1000]");
+        const auto guesses = top_k(softmax(logits, 1).reshape({1000}), a.top);
+        if (a.json) {
+            nlohmann::ordered_json j;
+            j["image"] = path;
+            j["top"] = nlohmann::json::array();
+            for (const auto& g : guesses)
+                j["top"].push_back({{"index", g.index}, {"name", names[size_t(g.index)]}, {"probability", g.probability}});
+            results.push_back(j);
+            continue;
+        }
+        std::printf("%s\n", path.c_str());
+        for (const auto& g : guesses)
+            std::printf("  %6.2f%%  %4lld  %s\n", 100 * g.probability, (long long)g.index,
+                        std::string(names[size_t(g.index)]).c_str());
+    }
+    if (a.json) std::printf("%s\n", results.dump(2).c_str());
+}
+
+}  // namespace
+
+void add_predict(CLI::App& app) {
+    auto args = std::make_shared<PredictArgs>();
+    std::string known;
+    for (const auto& n : nn::models::zoo_model_names()) known += (known.empty() ? "" : ", ") + n;
+    CLI::App* cmd = app.add_subcommand("predict", "Classify images with a pretrained ImageNet model");
+    cmd->add_option("--model", args->model, "one of: " + known)->required();
+    cmd->add_option("--weights", args->weights, "the pretrained weights (.pth/.pt/.bin or .safetensors)")->required();
+    cmd->add_option("--top", args->top, "how many classes to print per image (default 5)");
+    cmd->add_flag("--json", args->json, "print JSON instead of text");
+    cmd->add_option("images", args->images, "image files (JPEG, PNG, BMP, GIF)")->required();
+    cmd->callback([args] { run_predict(*args); });
+}
+
+}  // namespace graft::cli
