@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nn/models/zoo.h"
 #include "tests/support/temp_dir.h"
 
 using graft::testing::TempDir;
@@ -142,4 +143,25 @@ TEST_CASE("graft predict explains an unknown model, missing files and weights of
     const Run missing_arg = graft_cli("predict --model resnet18 x.png");
     CHECK(missing_arg.status != 0);
     CHECK_THAT(missing_arg.output, Contains("--weights"));
+}
+
+TEST_CASE("zoo_model builds every listed model with its weights' preprocessing", "[tools][predict][zoo]") {
+    namespace models = graft::nn::models;
+    REQUIRE(models::zoo_model_names().size() == 5);
+    for (const auto& name : models::zoo_model_names()) {
+        INFO(name);
+        const auto entry = models::zoo_model(name, 7);
+        CHECK(entry.name == name);
+        const auto sd = entry.model->state_dict();
+        REQUIRE(sd.size() > 0);
+        // The head's bias comes last in each state_dict: [7].
+        graft::Shape last;
+        for (const auto& [n, t] : sd) last = t.shape();
+        CHECK(last == graft::Shape{7});
+        CHECK(entry.preprocessing.resize == 256);
+        CHECK(entry.preprocessing.crop == 224);
+    }
+    CHECK(models::zoo_model("efficientnet_lite0").preprocessing.mean[0] == Approx(127.0 / 255));
+    CHECK(models::zoo_model("resnet18").preprocessing.std[2] == Approx(0.225));
+    CHECK_THROWS_WITH(models::zoo_model("resnet18", 0), Contains("num_classes"));
 }

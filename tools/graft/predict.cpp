@@ -54,18 +54,18 @@ std::vector<Guess> top_k(const Tensor& probabilities, int64_t k) {
 }
 
 void run_predict(const PredictArgs& a) {
-    check(a.top >= 1 && a.top <= 1000, "graft predict", "--top must be in 1..1000, got ", a.top);
+    check(a.top >= 1 && a.top <= 1000, "predict", "--top must be in 1..1000, got ", a.top);
     auto zoo = nn::models::zoo_model(a.model, 1000);  // an unknown name lists the known ones
     // Missing files first: before minutes of work on the others, and not reported as
     // weights that do not fit.
-    check(std::filesystem::is_regular_file(a.weights), "graft predict", "no such weights file: ", a.weights,
+    check(std::filesystem::is_regular_file(a.weights), "predict", "no such weights file: ", a.weights,
           " (tools/fetch_weights.sh installs efficientnet-lite0-57934424.pth)");
     for (const auto& path : a.images)
-        check(std::filesystem::is_regular_file(path), "graft predict", "no such image file: ", path);
+        check(std::filesystem::is_regular_file(path), "predict", "no such image file: ", path);
     try {
         transfer::load_pretrained(*zoo.model, a.weights);
     } catch (const Error& e) {
-        throw Error(cat_str("graft predict: the weights do not fit model '", a.model, "' (", a.weights, "):\n", e.what()));
+        throw Error(cat_str("predict: the weights do not fit model '", a.model, "' (", a.weights, "):\n", e.what()));
     }
     zoo.model->eval();
     const auto& pre = zoo.preprocessing;
@@ -79,7 +79,7 @@ void run_predict(const PredictArgs& a) {
     for (const auto& path : a.images) {
         const Tensor x = transform(io::read_image(path, io::ImageChannels::rgb)).unsqueeze(0);
         const Tensor logits = (*zoo.model)(x);
-        check(logits.dim() == 2 && logits.size(1) == 1000, "graft predict", "model output ",
+        check(logits.dim() == 2 && logits.size(1) == 1000, "predict", "model output ",
               shape_str(logits.shape()), ", expected [1, 1000]");
         const auto guesses = top_k(softmax(logits, 1).reshape({1000}), a.top);
         if (a.json) {
