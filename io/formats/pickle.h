@@ -10,8 +10,8 @@
 // BUILD and BINPERSID hand plain data to the caller's hooks, which build
 // native C++ values. With no hooks every GLOBAL and BINPERSID is an error.
 //
-// Supported opcodes: protocols 0-4 as far as torch.save and pickle.dumps of
-// containers use them (FORMATS.md 1e): PROTO FRAME STOP MARK POP POP_MARK DUP
+// Supported opcodes: the binary ones of protocols 1-4 that torch.save and
+// pickle.dumps of containers use (FORMATS.md 1e), not protocol 0's text ones: PROTO FRAME STOP MARK POP POP_MARK DUP
 // NONE NEWTRUE NEWFALSE BININT BININT1 BININT2 LONG1 LONG4 BINFLOAT BINUNICODE
 // SHORT_BINUNICODE BINUNICODE8 BINSTRING SHORT_BINSTRING BINBYTES
 // SHORT_BINBYTES BINBYTES8 EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 EMPTY_LIST
