@@ -92,7 +92,7 @@ TEST_CASE("graft predict with the real EfficientNet-Lite0 weights gives PyTorch'
     REQUIRE(want.size() == photos.size());
 
     std::string pngs;
-    for (const auto& r : want) pngs += " " + r["image"].get<std::string>();
+    for (const auto& r : want) pngs.append(" ").append(r["image"].get<std::string>());
     const Run got = graft_cli("predict --model efficientnet_lite0 --weights " + weights + " --json" + pngs);
     INFO(got.output);
     REQUIRE(got.status == 0);

@@ -12,7 +12,7 @@
 #include "tools/graft/commands.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"graft: inspect and convert weights files (PyTorch .pth/.pt/.bin, safetensors)", "graft"};
+    CLI::App app{"graft: inspect and convert weights files (PyTorch .pth/.pt/.bin, safetensors), classify images with pretrained models", "graft"};
     app.require_subcommand(1);
     graft::cli::add_inspect(app);
     graft::cli::add_convert(app);
