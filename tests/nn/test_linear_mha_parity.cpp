@@ -32,13 +32,6 @@ const json& fixture() {
 }
 
 // max |actual - expected| / max |expected|
-double rel_error(const Tensor& actual, const Tensor& expected) {
-    REQUIRE(actual.shape() == expected.shape());
-    const Tensor a = actual.detach().to(DType::Float64), e = expected.to(DType::Float64);
-    const double scale = std::max(max(abs(e)).item<double>(), 1e-30);
-    return max(abs(sub(a, e))).item<double>() / scale;
-}
-
 double tolerance(DType dtype) { return dtype == DType::Float64 ? 1e-5 : 1e-4; }
 
 void report(const std::string& name, DType dtype, double worst) {
@@ -105,7 +98,7 @@ double compare_grads(const json& c, const std::map<std::string, Tensor>& inputs,
         const Tensor leaf = is_input ? inputs.at(name.substr(6)) : params.at(name);
         INFO("gradient of " << name);
         REQUIRE(leaf.grad().defined());
-        worst = std::max(worst, rel_error(leaf.grad(), testing::tensor_from_json(g)));
+        worst = std::max(worst, testing::rel_err(leaf.grad(), testing::tensor_from_json(g)));
     }
     return worst;
 }
@@ -119,7 +112,7 @@ double run_module_case(const json& c, DType dtype) {
     const Tensor y = (*m)(inputs.at("x"));
     const Tensor g = testing::tensor_from_json(c["upstream"]["output"]).to(dtype);
     sum(mul(y, g)).backward();
-    double worst = rel_error(y, testing::tensor_from_json(c["outputs"]["output"]));
+    double worst = testing::rel_err(y, testing::tensor_from_json(c["outputs"]["output"]));
     worst = std::max(worst, compare_grads(c, inputs, *m));
     CHECK(plain_str(*m) == torch_repr(c));
     return worst;
@@ -148,11 +141,11 @@ double run_mha_case(const json& c, DType dtype) {
                                        .average_attn_weights = spec["average_attn_weights"]};
     const nn::AttentionResult r = m->forward(q, k, v, options);
     Tensor loss = sum(mul(r.output, testing::tensor_from_json(c["upstream"]["output"]).to(dtype)));
-    double worst = rel_error(r.output, testing::tensor_from_json(c["outputs"]["output"]));
+    double worst = testing::rel_err(r.output, testing::tensor_from_json(c["outputs"]["output"]));
     REQUIRE(r.weights.defined() == c["outputs"].contains("weights"));
     if (r.weights.defined()) {
         loss = add(loss, sum(mul(r.weights, testing::tensor_from_json(c["upstream"]["weights"]).to(dtype))));
-        worst = std::max(worst, rel_error(r.weights, testing::tensor_from_json(c["outputs"]["weights"])));
+        worst = std::max(worst, testing::rel_err(r.weights, testing::tensor_from_json(c["outputs"]["weights"])));
     }
     loss.backward();
     worst = std::max(worst, compare_grads(c, inputs, *m));

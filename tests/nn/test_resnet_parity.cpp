@@ -17,31 +17,15 @@
 using namespace graft;
 using nlohmann::json;
 
+using graft::testing::rel_err;
+
 namespace {
 
 const json& fixture() {
-    static const json j = [] {
-        json f = testing::load_fixture("resnet_block_parity.json");
-        if (f.value("format", "") != "graft-resnet-block-fixture/1")
-            throw Error("resnet_block_parity.json has an unknown format; regenerate with: " +
-                        f.value("command", std::string()));
-        return f;
-    }();
+    static const json j = testing::load_fixture("resnet_block_parity.json", "graft-resnet-block-fixture/1");
     return j;
 }
 
-// max |got - want| / max |want|.
-double rel_err(const Tensor& got, const Tensor& want) {
-    REQUIRE(got.shape() == want.shape());
-    const auto g = got.to_vector<double>(), w = want.to_vector<double>();
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < g.size(); ++i) {
-        const double e = std::fabs(g[i] - w[i]);
-        err = std::isnan(e) ? INFINITY : std::max(err, e);
-        scale = std::max(scale, std::fabs(w[i]));
-    }
-    return scale > 0 ? err / scale : err;
-}
 
 void expect_match(const Tensor& got, const json& want, const std::string& what) {
     const double e = rel_err(got, testing::tensor_from_json(want));

@@ -34,4 +34,26 @@ double closeness(const Tensor& actual, const Tensor& expected, double atol, doub
     return worst;
 }
 
+nlohmann::json load_fixture(const std::string& name, const std::string& format) {
+    nlohmann::json f = load_fixture(name);
+    if (f.value("format", "") != format)
+        throw Error(name + " has an unknown format (want " + format + "); regenerate with: " +
+                    f.value("command", std::string()));
+    return f;
+}
+
+double rel_err(const Tensor& actual, const Tensor& expected) {
+    check(actual.shape() == expected.shape(), "rel_err", "shape ", describe(actual), " vs expected ",
+          describe(expected));
+    const auto a = actual.detach().to(DType::Float64).contiguous().to_vector<double>();
+    const auto e = expected.detach().to(DType::Float64).contiguous().to_vector<double>();
+    double err = 0, scale = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double d = std::fabs(a[i] - e[i]);
+        err = std::isnan(d) ? INFINITY : std::max(err, d);
+        scale = std::max(scale, std::fabs(e[i]));
+    }
+    return scale > 0 ? err / scale : err;
+}
+
 }  // namespace graft::testing
