@@ -4,9 +4,15 @@
 
 namespace graft {
 
+// Shapes come from files too (IDX headers, safetensors, pickles), so products
+// of sizes are checked: a hostile shape is an Error, not a wrapped-around size.
 int64_t shape_numel(const Shape& shape) {
+    for (int64_t s : shape)
+        if (s == 0) return 0;
     int64_t n = 1;
-    for (int64_t s : shape) n *= s;
+    for (int64_t s : shape)
+        check(!__builtin_mul_overflow(n, s, &n), "shape", "the number of elements of ", shape_str(shape),
+              " does not fit in 64 bits");
     return n;
 }
 
@@ -15,7 +21,10 @@ Strides contiguous_strides(const Shape& shape) {
     int64_t stride = 1;
     for (size_t i = shape.size(); i-- > 0;) {
         strides[i] = stride;
-        stride *= shape[i] > 0 ? shape[i] : 1;
+        // Size-0 and size-1 dims do not scale the strides of the dims before them.
+        if (i > 0)
+            check(!__builtin_mul_overflow(stride, shape[i] > 0 ? shape[i] : 1, &stride), "shape", "the strides of ",
+                  shape_str(shape), " do not fit in 64 bits");
     }
     return strides;
 }
