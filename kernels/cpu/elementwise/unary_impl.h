@@ -85,9 +85,9 @@ template <UnaryGradOp Op, typename T>
 inline T apply_grad(T x, T g, const UnaryParams<T>& p) {
     using namespace math;
     if constexpr (Op == UnaryGradOp::Abs) return select(x > T(0), g, select(x < T(0), T(-g), T(0)));
-    if constexpr (Op == UnaryGradOp::Clamp) return (x >= p.lo) & (x <= p.hi) ? g : T(0);
+    if constexpr (Op == UnaryGradOp::Clamp) return ((x >= p.lo) & (x <= p.hi)) ? g : T(0);
     if constexpr (Op == UnaryGradOp::Relu) return x > T(0) ? g : T(0);
-    if constexpr (Op == UnaryGradOp::Relu6) return (x > T(0)) & (x < T(6)) ? g : T(0);
+    if constexpr (Op == UnaryGradOp::Relu6) return ((x > T(0)) & (x < T(6))) ? g : T(0);
     if constexpr (Op == UnaryGradOp::LeakyRelu) return select(x > T(0), g, T(g * p.slope));
     // d/dx x Phi(x) = Phi(x) + x phi(x).
     if constexpr (Op == UnaryGradOp::Gelu) return g * (vnormal_cdf(x) + x * vnormal_pdf(x));
