@@ -3,6 +3,7 @@
 #include "core/error.h"  // header-only leaf: the one exception type, usable from every room
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -28,7 +29,12 @@ int default_thread_count() {
 
 // Workers sleep on a condition variable between jobs; a job is a shared
 // function over chunk indices, handed out by an atomic-free counter under the
-// mutex (jobs are coarse, so the lock is not the bottleneck).
+// mutex (jobs are coarse, so the lock is not the bottleneck). Before sleeping a
+// worker watches for the next job a little (kSpinChecks checks, each yielding
+// the core to any other runnable thread; well under a millisecond on an idle
+// core): a training step runs ops back to back, and waking a sleeping worker
+// costs about as much as a small GEMM's whole share. Yielding rather than busy-
+// waiting keeps an oversubscribed machine (OpenMP's PASSIVE case) fair.
 class ThreadPool {
 public:
     explicit ThreadPool(int threads) { start(threads); }
@@ -80,6 +86,8 @@ private:
     void worker_loop() {
         uint64_t seen = 0;
         for (;;) {
+            for (int i = 0; i < kSpinChecks && generation_.load(std::memory_order_acquire) == seen; ++i)
+                std::this_thread::yield();
             {
                 std::unique_lock<std::mutex> guard(mutex_);
                 wake_.wait(guard, [&] { return quit_ || generation_ != seen; });
@@ -119,7 +127,8 @@ private:
     std::condition_variable wake_, done_;
     const std::function<void(int64_t)>* task_ = nullptr;
     int64_t next_chunk_ = 0, chunks_ = 0, pending_ = 0;
-    uint64_t generation_ = 0;
+    std::atomic<uint64_t> generation_{0};  // written under mutex_, also read without it while spinning
+    static constexpr int kSpinChecks = 2000;
     bool quit_ = false;
     std::exception_ptr error_;
 };
