@@ -217,9 +217,18 @@ LoadReport Module::load_state_dict(const NamedTensors& source, bool strict) {
 }
 
 void Module::train(bool on) {
-    training_ = on;
-    on_train_mode(on);
+    requested_training_ = on;
+    training_ = pinned_.value_or(on);
+    on_train_mode(training_);
     for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::pin_mode(std::optional<bool> training) {
+    pinned_ = training;
+    const bool mode = pinned_.value_or(requested_training_);
+    if (mode == training_) return;
+    training_ = mode;
+    on_train_mode(mode);
 }
 
 void Module::to(Device device) {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -110,11 +111,21 @@ public:
     LoadReport load_state_dict(const NamedTensors& source, bool strict = true);
 
     // ---- mode, device, utilities ----------------------------------------------------------
-    // Sets training mode here and below. Modules override on_train_mode to react
-    // (frozen BatchNorm stays in eval: see transfer/).
+    // Sets training mode here and below. Modules override on_train_mode to react.
+    // A pinned module (pin_mode) keeps its pinned mode; its children still get `on`.
     void train(bool on = true);
     void eval() { train(false); }
     bool is_training() const { return training_; }
+    // Pins this module's own mode: while pinned, train()/eval() on it or on any
+    // ancestor leave it in `training` (children are not pinned by this and
+    // still follow the call). nullopt unpins and returns to the mode last asked
+    // for by train()/eval(). Why: fine-tuning freezes part of a model, and a frozen
+    // BatchNorm must keep normalising with its running statistics (and a frozen
+    // Dropout stay off) through every model.train() of the training loop; PyTorch
+    // leaves this to user code that must re-apply it after each train()
+    // (pytorch/pytorch#66073, #9046). transfer::freeze sets these pins.
+    void pin_mode(std::optional<bool> training);
+    std::optional<bool> pinned_mode() const { return pinned_; }
     void to(Device device);
     void to(DType dtype);  // floating parameters and buffers only
     // Calls fn on this module and every descendant (pre-order).
@@ -133,9 +144,12 @@ public:
     void remove_hook(size_t handle);
 
 protected:
-    // Called by train() on this module after training_ changes.
+    // Called by train() and pin_mode() on this module with its new mode.
     virtual void on_train_mode(bool /*training*/) {}
-    void set_training_flag(bool on) { training_ = on; }
+    void set_training_flag(bool on) {
+        requested_training_ = on;
+        training_ = pinned_.value_or(on);
+    }
 
 private:
     struct Slot {
@@ -158,6 +172,8 @@ private:
     std::vector<std::pair<size_t, ForwardPreHook>> pre_hooks_;
     std::vector<std::pair<size_t, ForwardHook>> hooks_;
     bool training_ = true;
+    bool requested_training_ = true;  // what train()/eval() last asked for; training_ unless pinned
+    std::optional<bool> pinned_;
 };
 
 // Records the outputs of named submodules during forward, without rewriting
