@@ -31,7 +31,9 @@ struct ZooModel {
 const std::vector<std::string>& zoo_model_names();
 
 // Builds `name` with a head of `num_classes` outputs (freshly initialised: load
-// weights afterwards).
-ZooModel zoo_model(const std::string& name, int64_t num_classes = 1000);
+// weights afterwards). `image_size` (0: the model's default) matters only to
+// models whose padding is fixed from the input size (EfficientNet-Lite's static
+// TF "SAME"); the others take any size.
+ZooModel zoo_model(const std::string& name, int64_t num_classes = 1000, int64_t image_size = 0);
 
 }  // namespace graft::nn::models
