@@ -110,16 +110,48 @@ EfficientNetLite::EfficientNetLite(const EfficientNetLiteOptions& options_)
     _dropout->generator = gen;  // dropout masks from the same generator as drop connect
 }
 
-Tensor EfficientNetLite::extract_features(const Tensor& x) {
+Tensor EfficientNetLite::stem(const Tensor& x) {
     check(x.dim() == 4 && x.size(1) == 3, "EfficientNetLite", "expects input [N, 3, H, W], got ", describe(x));
-    Tensor h = relu6_((*_bn0)((*_conv_stem)(x)));
-    for (size_t i = 0; i < _blocks->size(); ++i) h = (*(*_blocks)[int64_t(i)])(h);
-    return relu6_((*_bn1)((*_conv_head)(h)));
+    return relu6_(run_child(*this, "_bn0", run_child(*this, "_conv_stem", x)));
+}
+
+Tensor EfficientNetLite::head_conv(const Tensor& h) {
+    return relu6_(run_child(*this, "_bn1", run_child(*this, "_conv_head", h)));
+}
+
+Tensor EfficientNetLite::extract_features(const Tensor& x) {
+    Tensor h = stem(x);
+    const auto blocks = submodule("_blocks")->named_children();
+    for (auto& [name, block] : blocks) h = (*block)(h);
+    return head_conv(h);
 }
 
 Tensor EfficientNetLite::forward(const Tensor& x) {
     Tensor h = extract_features(x).mean({2, 3});  // adaptive average pool to 1x1, flattened
-    return (*_fc)((*_dropout)(h));
+    return run_child(*this, "_fc", run_child(*this, "_dropout", h));
+}
+
+std::vector<Stage> EfficientNetLite::stages() {
+    std::vector<Stage> out;
+    out.push_back({"stem", {"_conv_stem", "_bn0"}, [this](const Tensor& x) { return stem(x); }});
+    for (auto& [name, block] : submodule("_blocks")->named_children()) {
+        const std::string path = "_blocks." + name;
+        out.push_back({path, {path}, [this, path](const Tensor& h) { return (*submodule(path))(h); }});
+    }
+    out.push_back({"head", {"_conv_head", "_bn1"}, [this](const Tensor& h) { return head_conv(h).mean({2, 3}); }});
+    for (const char* name : {"_dropout", "_fc"})
+        out.push_back({name, {name}, [this, n = std::string(name)](const Tensor& h) { return run_child(*this, n, h); }});
+    return out;
+}
+
+void EfficientNetLite::children_replaced() {
+    _conv_stem = std::dynamic_pointer_cast<Conv2d>(submodule("_conv_stem"));
+    _bn0 = std::dynamic_pointer_cast<BatchNorm2d>(submodule("_bn0"));
+    _blocks = std::dynamic_pointer_cast<ModuleList>(submodule("_blocks"));
+    _conv_head = std::dynamic_pointer_cast<Conv2d>(submodule("_conv_head"));
+    _bn1 = std::dynamic_pointer_cast<BatchNorm2d>(submodule("_bn1"));
+    _dropout = std::dynamic_pointer_cast<Dropout>(submodule("_dropout"));
+    _fc = std::dynamic_pointer_cast<Linear>(submodule("_fc"));
 }
 
 std::shared_ptr<EfficientNetLite> efficientnet_lite0(const EfficientNetLiteOptions& options) {

@@ -18,6 +18,13 @@
 //   (1,3,1,1,32,16) (2,3,2,6,16,24) (2,5,2,6,24,40) (3,3,2,6,40,80)
 //   (3,5,1,6,80,112) (4,5,2,6,112,192) (1,3,1,6,192,320).
 //
+// Stages (nn/models/stages.h): "stem" (_conv_stem, _bn0, ReLU6), "_blocks.0"..
+// "_blocks.15", "head" (_conv_head, _bn1, ReLU6, global pool, flatten),
+// "_dropout", "_fc". extract_features() is stem.._blocks.15 plus head before
+// its pooling. Top-level children run by name, so transfer::attach_head can swap
+// them; the typed handles follow through children_replaced() (null when the new
+// module has another type).
+//
 // Padding: TF "SAME", but *static*, as the port's Conv2dStaticSamePadding: each
 // conv's padding is computed once from options.image_size (224) and the strides
 // before it, pad = max((ceil(i/s) - 1) * s + k - i, 0), split top/left = pad / 2,
@@ -55,6 +62,7 @@
 #include "nn/layers/linear.h"
 #include "nn/layers/norm.h"
 #include "nn/models/preprocessing.h"
+#include "nn/models/stages.h"
 #include "nn/module.h"
 
 namespace graft::nn::models {
@@ -90,13 +98,16 @@ public:
     std::shared_ptr<BatchNorm2d> _bn2;
 };
 
-class EfficientNetLite : public Module {
+class EfficientNetLite : public Module, public Staged {
 public:
     explicit EfficientNetLite(const EfficientNetLiteOptions& options = {});
     // x [N, 3, H, W] -> logits [N, num_classes]
     Tensor forward(const Tensor& x) override;
     // Stem, blocks, head: [N, 1280, H/32, W/32] (the port's extract_features).
     Tensor extract_features(const Tensor& x);
+    // stem, _blocks.0.._blocks.15, head, _dropout, _fc (see the header comment).
+    std::vector<Stage> stages() override;
+    void children_replaced() override;
 
     const EfficientNetLiteOptions options;
     std::shared_ptr<Conv2d> _conv_stem;
@@ -106,6 +117,10 @@ public:
     std::shared_ptr<BatchNorm2d> _bn1;
     std::shared_ptr<Dropout> _dropout;
     std::shared_ptr<Linear> _fc;
+
+private:
+    Tensor stem(const Tensor& x);       // _conv_stem, _bn0, ReLU6
+    Tensor head_conv(const Tensor& h);  // _conv_head, _bn1, ReLU6 (before pooling)
 };
 
 std::shared_ptr<EfficientNetLite> efficientnet_lite0(const EfficientNetLiteOptions& options = {});

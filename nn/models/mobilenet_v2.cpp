@@ -99,13 +99,43 @@ MobileNetV2::MobileNetV2(const MobileNetV2Options& options_) : Module("MobileNet
     });
 }
 
-Tensor MobileNetV2::features_pooled(const Tensor& x) {
+void MobileNetV2::check_input(const Tensor& x) const {
     check(x.dim() == 4 && x.size(1) == 3, "MobileNetV2", "expects input [N, 3, H, W], got ", describe(x));
-    Tensor h = (*features)(x);
-    return flatten(h.mean({2, 3}), 1);
 }
 
-Tensor MobileNetV2::forward(const Tensor& x) { return (*classifier)(features_pooled(x)); }
+namespace {
+// Global average pool to 1x1, flattened: [N, C, H, W] -> [N, C].
+Tensor global_pool(const Tensor& h) { return flatten(h.mean({2, 3}), 1); }
+}  // namespace
+
+Tensor MobileNetV2::features_pooled(const Tensor& x) {
+    check_input(x);
+    return global_pool(run_child(*this, "features", x));
+}
+
+Tensor MobileNetV2::forward(const Tensor& x) { return run_child(*this, "classifier", features_pooled(x)); }
+
+std::vector<Stage> MobileNetV2::stages() {
+    std::vector<Stage> out;
+    // One stage per child of features, run by path: a Sequential runs exactly
+    // these children in this order, so the chain equals (*features)(x).
+    const auto blocks = submodule("features")->named_children();
+    for (size_t i = 0; i < blocks.size(); ++i) {
+        const std::string path = "features." + blocks[i].first;
+        out.push_back({path, {path}, [this, path, first = i == 0](const Tensor& h) {
+                           if (first) check_input(h);
+                           return (*submodule(path))(h);
+                       }});
+    }
+    out.push_back({"pool", {}, [](const Tensor& h) { return global_pool(h); }});
+    out.push_back({"classifier", {"classifier"}, [this](const Tensor& h) { return run_child(*this, "classifier", h); }});
+    return out;
+}
+
+void MobileNetV2::children_replaced() {
+    features = std::dynamic_pointer_cast<Sequential>(submodule("features"));
+    classifier = std::dynamic_pointer_cast<Sequential>(submodule("classifier"));
+}
 
 std::shared_ptr<MobileNetV2> mobilenet_v2(const MobileNetV2Options& options) {
     return std::make_shared<MobileNetV2>(options);

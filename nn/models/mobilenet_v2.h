@@ -16,6 +16,12 @@
 //   classifier            Sequential(Dropout(0.2), Linear(1280, num_classes))
 // forward: features, global average pool, flatten, classifier.
 //
+// Stages (nn/models/stages.h): "features.0".."features.18" (one per child of
+// features), "pool" (global average pool + flatten, no module), "classifier".
+// The model runs its top-level children by name, so transfer::attach_head can
+// swap them; the typed handles follow through children_replaced() (null when
+// the new module has another type).
+//
 // Blocks (t expand, c channels, n repeats, s first stride), as torchvision:
 //   (1,16,1,1) (6,24,2,2) (6,32,3,2) (6,64,4,2) (6,96,3,1) (6,160,3,2) (6,320,1,1).
 // width_mult scales every channel count, rounded to a multiple of 8 (never
@@ -33,6 +39,7 @@
 #include "nn/layers/container.h"
 #include "nn/layers/linear.h"
 #include "nn/models/preprocessing.h"
+#include "nn/models/stages.h"
 #include "nn/module.h"
 
 namespace graft::nn::models {
@@ -56,13 +63,16 @@ public:
     std::shared_ptr<Sequential> conv;
 };
 
-class MobileNetV2 : public Module {
+class MobileNetV2 : public Module, public Staged {
 public:
     explicit MobileNetV2(const MobileNetV2Options& options = {});
     // x [N, 3, H, W] -> logits [N, num_classes]
     Tensor forward(const Tensor& x) override;
     // Everything before the classifier: pooled features [N, last_channel].
     Tensor features_pooled(const Tensor& x);
+    // features.0..features.18, pool, classifier (see the header comment).
+    std::vector<Stage> stages() override;
+    void children_replaced() override;
 
     const MobileNetV2Options options;
     int64_t last_channel = 1280;
@@ -70,6 +80,9 @@ public:
     std::shared_ptr<Sequential> classifier;  // Dropout, Linear
 
     static Preprocessing preprocessing() { return imagenet_preprocessing(); }
+
+private:
+    void check_input(const Tensor& x) const;
 };
 
 std::shared_ptr<MobileNetV2> mobilenet_v2(const MobileNetV2Options& options = {});

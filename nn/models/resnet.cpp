@@ -125,16 +125,50 @@ std::shared_ptr<Sequential> ResNet::make_layer(int64_t planes, int64_t blocks, i
     return layer;
 }
 
-Tensor ResNet::features(const Tensor& x) {
+Tensor ResNet::stem(const Tensor& x) {
     check(x.dim() == 4 && x.size(1) == options.in_channels, "ResNet",
           "expects input [N, ", options.in_channels, ", H, W], got ", describe(x));
-    Tensor h = relu_((*bn1)((*conv1)(x)));
-    h = (*maxpool)(h);
-    h = (*layer4)((*layer3)((*layer2)((*layer1)(h))));
-    return flatten((*avgpool)(h), 1);  // [N, C, 1, 1] -> [N, C]
+    Tensor h = relu_(run_child(*this, "bn1", run_child(*this, "conv1", x)));
+    return run_child(*this, "maxpool", h);
 }
 
-Tensor ResNet::forward(const Tensor& x) { return (*fc)(features(x)); }
+Tensor ResNet::pool(const Tensor& h) {
+    return flatten(run_child(*this, "avgpool", h), 1);  // [N, C, 1, 1] -> [N, C]
+}
+
+Tensor ResNet::features(const Tensor& x) {
+    Tensor h = stem(x);
+    for (const char* layer : {"layer1", "layer2", "layer3", "layer4"}) h = run_child(*this, layer, h);
+    return pool(h);
+}
+
+Tensor ResNet::forward(const Tensor& x) { return run_child(*this, "fc", features(x)); }
+
+std::vector<Stage> ResNet::stages() {
+    std::vector<Stage> out;
+    out.push_back({"stem", {"conv1", "bn1", "relu", "maxpool"}, [this](const Tensor& x) { return stem(x); }});
+    for (const char* layer : {"layer1", "layer2", "layer3", "layer4"}) {
+        const std::string name = layer;
+        out.push_back({name, {name}, [this, name](const Tensor& h) { return run_child(*this, name, h); }});
+    }
+    out.push_back({"pool", {"avgpool"}, [this](const Tensor& h) { return pool(h); }});
+    out.push_back({"fc", {"fc"}, [this](const Tensor& h) { return run_child(*this, "fc", h); }});
+    return out;
+}
+
+void ResNet::children_replaced() {
+    auto child = [this](const std::string& name) { return submodule(name); };
+    conv1 = std::dynamic_pointer_cast<Conv2d>(child("conv1"));
+    bn1 = std::dynamic_pointer_cast<BatchNorm2d>(child("bn1"));
+    relu = std::dynamic_pointer_cast<ReLU>(child("relu"));
+    maxpool = child("maxpool");
+    layer1 = std::dynamic_pointer_cast<Sequential>(child("layer1"));
+    layer2 = std::dynamic_pointer_cast<Sequential>(child("layer2"));
+    layer3 = std::dynamic_pointer_cast<Sequential>(child("layer3"));
+    layer4 = std::dynamic_pointer_cast<Sequential>(child("layer4"));
+    avgpool = std::dynamic_pointer_cast<AdaptiveAvgPool2d>(child("avgpool"));
+    fc = std::dynamic_pointer_cast<Linear>(child("fc"));
+}
 
 std::shared_ptr<ResNet> resnet18(const ResNetOptions& options) {
     return std::make_shared<ResNet>(BlockKind::Basic, std::vector<int64_t>{2, 2, 2, 2}, options);

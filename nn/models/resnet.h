@@ -26,6 +26,12 @@
 // from options.gen (or the default generator), so a seeded generator gives the
 // same model on every run; the values differ from torch's (another RNG).
 //
+// Stages (nn/models/stages.h): "stem" (conv1, bn1, relu, maxpool), "layer1".."layer4",
+// "pool" (avgpool + flatten), "fc". The model runs its top-level children by
+// name, so transfer::attach_head can swap any of them (the typed handles below
+// follow through children_replaced(); a handle whose new module has another
+// type, say fc replaced by a Sequential head, becomes null).
+//
 // Not here: groups/width_per_group (ResNeXt, Wide ResNet), dilation,
 // zero_init_residual, ResNet-101/152 (one more line in resnet.cpp each when needed).
 #pragma once
@@ -42,6 +48,7 @@
 #include "nn/layers/norm.h"
 #include "nn/layers/pooling.h"
 #include "nn/models/preprocessing.h"
+#include "nn/models/stages.h"
 #include "nn/module.h"
 
 namespace graft::nn::models {
@@ -92,7 +99,7 @@ public:
 
 enum class BlockKind { Basic, Bottleneck };
 
-class ResNet : public Module {
+class ResNet : public Module, public Staged {
 public:
     // layers: blocks per stage, e.g. {2, 2, 2, 2} for ResNet-18.
     ResNet(BlockKind block, const std::vector<int64_t>& layers, const ResNetOptions& options = {});
@@ -100,6 +107,9 @@ public:
     Tensor forward(const Tensor& x) override;
     // Everything before fc: x -> pooled features [N, 512 * expansion].
     Tensor features(const Tensor& x);
+    // stem, layer1..layer4, pool, fc (see the header comment).
+    std::vector<Stage> stages() override;
+    void children_replaced() override;
     // torchvision's ImageNet preprocessing of the pretrained weights (256 / 224, ImageNet mean/std).
     static Preprocessing preprocessing() { return imagenet_preprocessing(); }
 
@@ -114,6 +124,8 @@ public:
     std::shared_ptr<Linear> fc;
 
 private:
+    Tensor stem(const Tensor& x);  // conv1, bn1, relu, maxpool
+    Tensor pool(const Tensor& h);  // avgpool, flatten
     std::shared_ptr<Sequential> make_layer(int64_t planes, int64_t blocks, int64_t stride);
     int64_t inplanes_ = 64;
 };

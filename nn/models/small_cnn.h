@@ -11,6 +11,10 @@
 // 7 pool, 8 flatten, 9 fc, 10 relu, 11 dropout, 12 fc; without batch_norm the
 // BN entries are left out (and the dropout too when dropout is 0), numbering
 // the rest in order, as torch.nn.Sequential would.
+//
+// SmallCnn is that Sequential (its type name stays "Sequential") plus stages
+// (nn/models/stages.h): "conv1" (conv, [bn,] relu, pool), "conv2", "fc1"
+// (flatten, fc, relu[, dropout]) and "fc2" (the last Linear, the classifier).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +22,7 @@
 
 #include "core/ops/random.h"
 #include "nn/layers/container.h"
+#include "nn/models/stages.h"
 
 namespace graft::nn::models {
 
@@ -30,6 +35,19 @@ struct SmallCnnOptions {
     Generator* gen = nullptr;  // init (torch's default rules) and dropout masks; must outlive the model
 };
 
-std::shared_ptr<Sequential> small_cnn(const SmallCnnOptions& options = {});
+class SmallCnn : public Sequential, public Staged {
+public:
+    explicit SmallCnn(const SmallCnnOptions& options = {});
+    // conv1, conv2, fc1, fc2: consecutive runs of the children, which run by
+    // position, so the chain equals the Sequential's forward.
+    std::vector<Stage> stages() override;
+
+    const SmallCnnOptions options;
+
+private:
+    std::vector<std::pair<std::string, size_t>> stage_ends_;  // stage name, one past its last child
+};
+
+std::shared_ptr<SmallCnn> small_cnn(const SmallCnnOptions& options = {});
 
 }  // namespace graft::nn::models
