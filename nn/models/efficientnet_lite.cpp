@@ -14,7 +14,7 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-BatchNormOptions tf_bn() { return {.eps = 1e-3, .momentum = 0.01}; }
+BatchNormOptions tf_bn(double momentum) { return {.eps = 1e-3, .momentum = momentum}; }
 
 std::shared_ptr<Conv2d> same_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups,
                                   int64_t image_size, Generator* gen) {
@@ -35,7 +35,7 @@ Padding2d tf_same_padding(int64_t size, int64_t kernel, int64_t stride) {
 }
 
 MBConvBlock::MBConvBlock(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t expand_ratio,
-                         int64_t image_size, double drop_connect_rate_, Generator* gen_)
+                         int64_t image_size, double drop_connect_rate_, Generator* gen_, double bn_momentum)
     : Module("MBConvBlock"),
       stride(stride_),
       has_skip(stride_ == 1 && in == out),
@@ -49,12 +49,12 @@ MBConvBlock::MBConvBlock(int64_t in, int64_t out, int64_t kernel, int64_t stride
     const int64_t hidden = in * expand_ratio;
     if (expand_ratio != 1) {
         _expand_conv = register_module("_expand_conv", same_conv(in, hidden, 1, 1, 1, image_size, gen));
-        _bn0 = register_module("_bn0", std::make_shared<BatchNorm2d>(hidden, tf_bn()));
+        _bn0 = register_module("_bn0", std::make_shared<BatchNorm2d>(hidden, tf_bn(bn_momentum)));
     }
     _depthwise_conv = register_module("_depthwise_conv", same_conv(hidden, hidden, kernel, stride, hidden, image_size, gen));
-    _bn1 = register_module("_bn1", std::make_shared<BatchNorm2d>(hidden, tf_bn()));
+    _bn1 = register_module("_bn1", std::make_shared<BatchNorm2d>(hidden, tf_bn(bn_momentum)));
     _project_conv = register_module("_project_conv", same_conv(hidden, out, 1, 1, 1, ceil_div(image_size, stride), gen));
-    _bn2 = register_module("_bn2", std::make_shared<BatchNorm2d>(out, tf_bn()));
+    _bn2 = register_module("_bn2", std::make_shared<BatchNorm2d>(out, tf_bn(bn_momentum)));
 }
 
 Tensor MBConvBlock::forward(const Tensor& x) {
@@ -83,7 +83,7 @@ EfficientNetLite::EfficientNetLite(const EfficientNetLiteOptions& options_)
     Generator* gen = options.gen;
     int64_t size = options.image_size;
     _conv_stem = register_module("_conv_stem", same_conv(3, 32, 3, 2, 1, size, gen));
-    _bn0 = register_module("_bn0", std::make_shared<BatchNorm2d>(32, tf_bn()));
+    _bn0 = register_module("_bn0", std::make_shared<BatchNorm2d>(32, tf_bn(options.bn_momentum)));
     size = ceil_div(size, 2);
 
     struct Stage { int64_t repeats, kernel, stride, expand, in, out; };
@@ -99,12 +99,12 @@ EfficientNetLite::EfficientNetLite(const EfficientNetLiteOptions& options_)
             const int64_t stride = r == 0 ? st.stride : 1;
             const double rate = options.drop_connect_rate * double(index) / double(total);
             _blocks->push_back(std::make_shared<MBConvBlock>(r == 0 ? st.in : st.out, st.out, st.kernel, stride,
-                                                             st.expand, size, rate, gen));
+                                                             st.expand, size, rate, gen, options.bn_momentum));
             size = ceil_div(size, stride);
         }
     }
     _conv_head = register_module("_conv_head", same_conv(320, 1280, 1, 1, 1, size, gen));
-    _bn1 = register_module("_bn1", std::make_shared<BatchNorm2d>(1280, tf_bn()));
+    _bn1 = register_module("_bn1", std::make_shared<BatchNorm2d>(1280, tf_bn(options.bn_momentum)));
     _dropout = register_module("_dropout", std::make_shared<Dropout>(options.dropout));
     _fc = register_module("_fc", std::make_shared<Linear>(1280, options.num_classes));
     _dropout->generator = gen;  // dropout masks from the same generator as drop connect

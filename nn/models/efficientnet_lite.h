@@ -73,6 +73,11 @@ struct EfficientNetLiteOptions {
     double dropout = 0.2;            // before _fc
     double drop_connect_rate = 0.2;  // block i drops its residual branch with rate * i / 16 (training only)
     Generator* gen = nullptr;        // init and drop-connect draws; null = default_generator()
+    // BatchNorm's running-statistics momentum: TF's 0.99 decay as torch's 0.01,
+    // what the weights were trained with. Training from scratch for a few hundred
+    // steps wants torch's 0.1, or the running statistics are still near their
+    // initial values when the model is evaluated.
+    double bn_momentum = 0.01;
 };
 
 // The (static) TF SAME padding of a conv with this kernel and stride on an
@@ -83,7 +88,7 @@ class MBConvBlock : public Module {
 public:
     // image_size: the input's spatial size the static padding is computed for.
     MBConvBlock(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t expand_ratio, int64_t image_size,
-                double drop_connect_rate, Generator* gen = nullptr);
+                double drop_connect_rate, Generator* gen = nullptr, double bn_momentum = 0.01);
     Tensor forward(const Tensor& x) override;
 
     const int64_t stride;
