@@ -9,6 +9,7 @@
 
 #include "core/autograd/grad_mode.h"
 #include "io/formats/read_weights.h"
+#include "transfer/name_pattern.h"
 
 namespace graft::transfer {
 
@@ -50,26 +51,9 @@ bool any_glob(const std::vector<std::string>& patterns, const std::string& name)
 
 }  // namespace
 
-bool glob_match(const std::string& pattern, const std::string& name) {
-    // Iterative wildcard match: on a mismatch, let the last '*' swallow one more character.
-    size_t p = 0, n = 0, star = std::string::npos, mark = 0;
-    while (n < name.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-            ++p;
-            ++n;
-        } else if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = n;
-        } else if (star != std::string::npos) {
-            p = star + 1;
-            n = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
-}
+// The skip globs read as every pattern in transfer/ does (name_pattern.h): '*',
+// '?', [classes] and "re:" regexes.
+bool glob_match(const std::string& pattern, const std::string& name) { return NamePattern(pattern).matches(name); }
 
 int64_t LoadReport::loaded_elements() const {
     int64_t n = 0;
