@@ -44,6 +44,30 @@ TEST_CASE("ClassificationMetrics counts by hand", "[transfer][metrics]") {
     CHECK(precision[2] == Approx(0.5));
     CHECK(m.confusion_matrix().to_vector<int64_t>() == std::vector<int64_t>{2, 0, 0, 1, 1, 1, 0, 0, 1});
     CHECK(m.confusion(1, 2) == 1);
+    // sklearn.metrics.f1_score(y_true, y_pred, average=None / "macro") on the same six rows
+    std::vector<double> f1 = m.f1();
+    CHECK(f1[0] == Approx(0.8));
+    CHECK(f1[1] == Approx(0.5));
+    CHECK(f1[2] == Approx(2.0 / 3));
+    CHECK(m.macro_f1() == Approx(0.6555555555555556));
+}
+
+TEST_CASE("ClassificationMetrics F1 on an imbalanced binary set", "[transfer][metrics]") {
+    ClassificationMetrics m(3);
+    CHECK(std::isnan(m.macro_f1()));
+    // Everything predicted negative: the positive class's F1 is 0, not NaN (sklearn's
+    // zero_division=0), though its precision is undefined. Class 2 never occurs.
+    m.update_predictions(from_vector<int64_t>({0, 0, 0, 0, 0}), from_vector<int64_t>({1, 0, 0, 1, 0}));
+    std::vector<double> f1 = m.f1();
+    CHECK(f1[0] == Approx(0.75));
+    CHECK(f1[1] == 0.0);
+    CHECK(std::isnan(f1[2]));
+    CHECK(std::isnan(m.precision()[1]));
+    CHECK(m.macro_f1() == Approx(0.375));
+    // Then one true and one false positive (counts accumulate): TP 1, FP 1, FN 2,
+    // so P = 1/2, R = 1/3 and F1 = 2 / (2 + 1 + 2) = 0.4.
+    m.update_predictions(from_vector<int64_t>({1, 1}), from_vector<int64_t>({1, 0}));
+    CHECK(m.f1()[1] == Approx(0.4));
 }
 
 TEST_CASE("ClassificationMetrics tables and summary", "[transfer][metrics]") {

@@ -146,6 +146,30 @@ std::vector<double> ClassificationMetrics::precision() const {
     return out;
 }
 
+std::vector<double> ClassificationMetrics::f1() const {
+    std::vector<double> out(size_t(num_classes_), kNaN);
+    for (int64_t c = 0; c < num_classes_; ++c) {
+        int64_t in_truth = 0, in_predicted = 0;  // TP + FN, TP + FP
+        for (int64_t o = 0; o < num_classes_; ++o) {
+            in_truth += confusion(c, o);
+            in_predicted += confusion(o, c);
+        }
+        if (in_truth + in_predicted) out[size_t(c)] = 2.0 * double(confusion(c, c)) / double(in_truth + in_predicted);
+    }
+    return out;
+}
+
+double ClassificationMetrics::macro_f1() const {
+    double sum = 0.0;
+    int64_t defined = 0;
+    for (double f : f1()) {
+        if (std::isnan(f)) continue;
+        sum += f;
+        ++defined;
+    }
+    return defined ? sum / double(defined) : kNaN;
+}
+
 int64_t ClassificationMetrics::confusion(int64_t truth, int64_t predicted) const {
     check(truth >= 0 && truth < num_classes_ && predicted >= 0 && predicted < num_classes_,
           "ClassificationMetrics::confusion", "(", truth, ", ", predicted, ") is outside [0, ", num_classes_, ")");

@@ -25,8 +25,10 @@
 // (16384: 2 GB); a 21k-class label space needs a sparse tally this class does
 // not have.
 //
-// Leaves out: multi-label metrics, precision/F1 tables beyond what the confusion
-// matrix gives (precision() is there), ignore_index.
+// For imbalanced sets, f1() gives the per-class F1 (f1()[1] is the binary F1
+// of the positive class) and macro_f1() their unweighted mean.
+//
+// Leaves out: multi-label metrics, precision/recall/F1 tables, ignore_index.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +71,14 @@ public:
     std::vector<double> per_class_accuracy() const;
     // Fraction of predictions of class c that were right; NaN if never predicted.
     std::vector<double> precision() const;
+    // F1 of class c, 2 TP / (2 TP + FP + FN), the harmonic mean of precision and
+    // recall written so that a class never predicted (or never right) scores 0,
+    // as sklearn.metrics.f1_score with zero_division=0; NaN only for a class that
+    // is neither in the labels nor in the predictions (no TP, FP or FN).
+    std::vector<double> f1() const;
+    // The mean of f1() over the classes where it is defined (sklearn's
+    // average="macro" over the labels present); NaN before any update.
+    double macro_f1() const;
     // Number of samples with true class `truth` predicted as `predicted`.
     int64_t confusion(int64_t truth, int64_t predicted) const;
     // int64 [C, C]: rows are true classes, columns predicted classes (as
