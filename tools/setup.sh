@@ -13,6 +13,7 @@
 #   GRAFT_CMAKE_ARGS      extra configure arguments, e.g. -DGRAFT_CUDA=OFF (space separated)
 #   GRAFT_SKIP_BUILD=1    install packages (and the weights) only
 #   GRAFT_SKIP_WEIGHTS=1  do not fetch the pretrained weights (tools/fetch_weights.sh)
+#   GRAFT_SKIP_DATA=1     do not fetch the Reuters text sets (tools/fetch_data.sh)
 #   GRAFT_JOBS            parallel build jobs (default: nproc)
 # GRAFT_CUDA turns on by itself when nvcc is found (CMake's check_language); a
 # CUDA toolkit in /usr/local/cuda is put on PATH so a bare CI shell finds it.
@@ -84,6 +85,17 @@ if [[ "${GRAFT_SKIP_WEIGHTS:-0}" != 1 ]]; then
   if ! bash tools/fetch_weights.sh; then
     log "ERROR: tools/fetch_weights.sh failed (see above): no pretrained weights, so the" >&2
     log "ERROR: tests 'graft predict with the real EfficientNet-Lite0 weights' and [minilm] will fail." >&2
+  fi
+fi
+
+# ---- labelled text sets (tools/fetch_data.sh) ---------------------------------------------
+# Weka's Reuters-21578 Grain/Corn ARFF files, taken from Debian's weka .deb without
+# installing it (no Java), for examples/text_transfer and its ctest. GRAFT_SKIP_DATA=1
+# skips this step; a failure is reported here and that ctest then fails naming it.
+if [[ "${GRAFT_SKIP_DATA:-0}" != 1 ]]; then
+  log "text data sets (tools/fetch_data.sh)"
+  if ! bash tools/fetch_data.sh; then
+    log "ERROR: tools/fetch_data.sh failed (see above): the test 'example: text_transfer' will fail." >&2
   fi
 fi
 
