@@ -83,9 +83,11 @@ void freeze_to(nn::Module& model, const std::vector<LayerGroup>& groups, int n_f
 // unfroze 'layer3..pool' (30 tensors, 10,494,976 parameters) at lr 0.0001 as
 // optimizer group 1"); empty when nothing changed. Epochs may jump (a resumed
 // run catches up in one call); going back unfreezes nothing and refreezes
-// nothing. An LR schedule built on the optimizer earlier does not know groups
-// added later (as in torch): build schedules after the last group is in, or give
-// them room by restarting them.
+// nothing. Resuming: build the GradualUnfreezing and the optimizer as at the
+// start, call on_epoch_begin(resume_epoch) (it adds the groups in the order the
+// first run did), then load the optimizer's state_dict. An LR schedule built on
+// the optimizer earlier does not know groups added later (as in torch): build
+// schedules after the last group is in, or rebuild them when one is added.
 class GradualUnfreezing {
 public:
     GradualUnfreezing(nn::Module& model, std::vector<LayerGroup> groups, std::vector<double> lrs,

@@ -193,6 +193,31 @@ TEST_CASE("GradualUnfreezing: one more group per epoch after the warm-up, the op
     CHECK(in_optimizer == model->named_parameters().size());
 }
 
+TEST_CASE("GradualUnfreezing: a resumed run rebuilds the optimizer's groups so its state loads", "[layer_groups]") {
+    Generator gen(27);
+    auto model = nn::models::small_cnn({.dropout = 0, .gen = &gen});
+    const auto groups = transfer::layer_groups(*model);
+    const auto lrs = transfer::layer_decay(groups.size(), 1e-2, 0.5);
+    Tensor x = randn({2, 1, 28, 28}, DType::Float32, &gen);
+    NamedTensors saved;
+    {
+        transfer::GradualUnfreezing u(*model, groups, lrs);
+        optim::AdamW adamw(transfer::param_groups(groups, lrs), {.lr = 1e-3});
+        for (int64_t epoch = 1; epoch <= 3; ++epoch) {
+            u.on_epoch_begin(epoch, adamw);
+            (*model)(x).sum().backward();
+            adamw.step();
+            adamw.zero_grad();
+        }
+        saved = adamw.state_dict();
+    }
+    transfer::GradualUnfreezing u(*model, groups, lrs);
+    optim::AdamW adamw(transfer::param_groups(groups, lrs), {.lr = 1e-3});
+    CHECK(u.on_epoch_begin(3, adamw).size() == 2);
+    REQUIRE_NOTHROW(adamw.load_state_dict(saved));
+    CHECK(adamw.state_dict().size() == saved.size());
+}
+
 TEST_CASE("GradualUnfreezing: every, no warm-up, catching up after a jump, errors", "[layer_groups]") {
     Generator gen(25);
     auto model = nn::models::small_cnn({.gen = &gen});
