@@ -30,8 +30,11 @@
 // swapping the registry entry alone would never run the wrapper. The wrapper
 // therefore installs a forward hook on its base layer that adds the update to
 // the base's output; a call through the parent's old pointer and a call of the
-// wrapper itself (Sequential, Taps, user code) both give base(x) + update. The
-// hook holds the wrapper weakly and is removed when the wrapper dies.
+// wrapper itself (Sequential, user code) both give base(x) + update. The hook
+// holds the wrapper weakly and is removed when the wrapper dies. Hooks (Taps)
+// put on "<path>.base_layer" afterwards see the output with the update; hooks on
+// "<path>" itself fire only when something calls the wrapper, which typed
+// parents never do.
 //
 // Not handled: grouped convolutions (PEFT's newer grouped lora_B), several named
 // adapters per layer, DoRA / rsLoRA variants, a trainable lora bias.

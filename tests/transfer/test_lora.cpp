@@ -264,3 +264,35 @@ TEST_CASE("LoRA errors name what is wrong", "[lora]") {
     CHECK_THROWS_WITH(transfer::load_lora(*net, path), Contains("merged; unmerge_lora first"));
     CHECK_THROWS_WITH(transfer::load_lora(*fewer, dir.file("absent.safetensors")), Contains("absent.safetensors"));
 }
+
+TEST_CASE("LoRA dropout acts on the adapter input in training only; adapters follow the base dtype", "[lora]") {
+    auto net = nn::sequential({std::make_shared<nn::Linear>(32, 8)});
+    transfer::apply_lora(*net, {.rank = 4, .dropout = 0.5, .target_modules = {"0"}});
+    randomize_B(*net, 2);
+    const Tensor x = ones({3, 32});
+    net->eval();
+    const Tensor eval_out = (*net)(x).detach();
+    CHECK(rel_err((*net)(x).detach(), eval_out) == 0.0);
+    net->train();
+    CHECK(rel_err((*net)(x).detach(), eval_out) > 1e-4);  // masks drawn on the adapter path
+
+    auto wide = nn::sequential({std::make_shared<nn::Linear>(4, 2)});
+    wide->to(DType::Float64);
+    transfer::apply_lora(*wide, {.rank = 2});
+    const auto layer = transfer::lora_layers(*wide)[0].second;
+    CHECK(layer->weight_A().dtype() == DType::Float64);
+    CHECK(layer->weight_B().dtype() == DType::Float64);
+    CHECK((*wide)(ones({1, 4}, DType::Float64)).dtype() == DType::Float64);
+}
+
+TEST_CASE("Taps on a wrapped layer's base_layer see the output with the update", "[lora]") {
+    auto net = std::make_shared<Net>();
+    transfer::apply_lora(*net, {.rank = 2, .target_modules = {"fc2"}});
+    randomize_B(*net, 6);
+    nn::Taps taps(*net, {"fc2.base_layer"});
+    (*net)(input());
+    const auto layer = transfer::lora_layers(*net)[0].second;
+    const Tensor h = relu((*net->fc1)((*net->conv)(input()).flatten(1))).detach();
+    const Tensor expected = (nn::linear(h, net->fc2->weight, net->fc2->bias) + layer->update(h)).detach();
+    CHECK(rel_err(taps["fc2.base_layer"].detach(), expected) <= 1e-6);
+}
