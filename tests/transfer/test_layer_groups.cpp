@@ -178,6 +178,11 @@ TEST_CASE("GradualUnfreezing: one more group per epoch after the warm-up, the op
     CHECK(adamw.lr(1) == 1e-2);
     for (const auto& [name, t] : groups[2].params) CHECK(t.requires_grad());
     for (const auto& [name, t] : groups[1].params) CHECK_FALSE(t.requires_grad());
+    // Backward reaches the unfrozen groups only.
+    (*model)(randn({2, 1, 28, 28}, DType::Float32, &gen)).sum().backward();
+    for (size_t g = 0; g < groups.size(); ++g)
+        for (const auto& [name, t] : groups[g].params) CHECK(t.grad().defined() == (g >= 2));
+    adamw.zero_grad();
 
     CHECK(unfreezing.on_epoch_begin(3, adamw).size() == 1);
     CHECK(adamw.param_groups()[2].name == "conv2");
