@@ -98,7 +98,7 @@ TEST_CASE("apply_lora wraps by glob, keeps the output, names and counts as docum
     CHECK(net->str().find("LoraLinear(r=2, alpha=4, scaling=2, merged=False") != std::string::npos);
 }
 
-TEST_CASE("apply_lora: empty targets mean every Linear; no double wrapping; freeze_base_model", "[lora]") {
+TEST_CASE("apply_lora: empty targets mean every Linear, no double wrapping, freeze_base_model", "[lora]") {
     auto net = std::make_shared<Net>();
     CHECK(transfer::apply_lora(*net, {.rank = 1}) == std::vector<std::string>{"fc1", "fc2", "head.0"});
     // A second call finds nothing new: layers inside wrappers are never wrapped.
@@ -114,7 +114,7 @@ TEST_CASE("apply_lora: empty targets mean every Linear; no double wrapping; free
     CHECK(trainable == std::vector<std::string>{"fc1.lora_A.weight", "fc1.lora_B.weight"});
 }
 
-TEST_CASE("apply_lora: only the adapters get gradients; the Sequential path works", "[lora]") {
+TEST_CASE("apply_lora: only the adapters get gradients, the Sequential path works", "[lora]") {
     auto net = std::make_shared<Net>();
     transfer::apply_lora(*net, {.rank = 2, .target_modules = {"fc2", "head.0"}, .freeze_base_model = true});
     randomize_B(*net, 3);
@@ -265,7 +265,7 @@ TEST_CASE("LoRA errors name what is wrong", "[lora]") {
     CHECK_THROWS_WITH(transfer::load_lora(*fewer, dir.file("absent.safetensors")), Contains("absent.safetensors"));
 }
 
-TEST_CASE("LoRA dropout acts on the adapter input in training only; adapters follow the base dtype", "[lora]") {
+TEST_CASE("LoRA dropout acts on the adapter input in training only, adapters follow the base dtype", "[lora]") {
     auto net = nn::sequential({std::make_shared<nn::Linear>(32, 8)});
     transfer::apply_lora(*net, {.rank = 4, .dropout = 0.5, .target_modules = {"0"}});
     randomize_B(*net, 2);
@@ -285,7 +285,7 @@ TEST_CASE("LoRA dropout acts on the adapter input in training only; adapters fol
     CHECK((*wide)(ones({1, 4}, DType::Float64)).dtype() == DType::Float64);
 }
 
-TEST_CASE("Taps on a wrapped layer's base_layer see the output with the update", "[lora]") {
+TEST_CASE("LoRA: Taps on a wrapped layer's base_layer see the output with the update", "[lora]") {
     auto net = std::make_shared<Net>();
     transfer::apply_lora(*net, {.rank = 2, .target_modules = {"fc2"}});
     randomize_B(*net, 6);
