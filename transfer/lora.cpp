@@ -2,6 +2,7 @@
 // parameter list and the base-name views. The files are in lora_io.cpp.
 #include "transfer/lora.h"
 
+#include <cmath>
 #include <functional>
 #include <set>
 
@@ -61,14 +62,16 @@ std::vector<std::string> apply_lora(nn::Module& model, const LoraOptions& option
     check(config.rank >= 1, "apply_lora", "rank must be at least 1, got ", config.rank);
     check(config.dropout >= 0.0 && config.dropout < 1.0, "apply_lora", "dropout must be in [0, 1), got ",
           config.dropout);
+    check(std::isfinite(config.alpha), "apply_lora", "alpha must be a finite number, got ", config.alpha);
     // Collect first, then replace: replacing while walking would visit the new wrappers.
     struct Target {
         std::string path;
         std::shared_ptr<nn::Module> layer;
     };
     std::vector<Target> targets;
+    std::set<const nn::Module*> seen;  // a layer shared by two paths gets one adapter (its hook serves both)
     walk(model, "", false, [&](const std::string& path, const std::shared_ptr<nn::Module>& m, bool inside) {
-        if (inside || std::dynamic_pointer_cast<LoraLayer>(m)) return;
+        if (inside || std::dynamic_pointer_cast<LoraLayer>(m) || !seen.insert(m.get()).second) return;
         const bool is_linear = std::dynamic_pointer_cast<nn::Linear>(m) != nullptr;
         const bool is_conv = std::dynamic_pointer_cast<nn::Conv2d>(m) != nullptr;
         if (!is_linear && !is_conv) return;

@@ -67,7 +67,8 @@ struct LoraOptions {
 // Wraps every matching Linear / Conv2d in place (Module::replace_module on its
 // parent), freezing the base weights; returns the wrapped module paths, in
 // named_modules() order. Layers already inside a LoRA wrapper are never wrapped
-// again. Error if nothing matches (listing some of the model's module paths),
+// again; a layer shared by two paths is wrapped once, at its first path (its
+// hook adds the update wherever it is called). Error if nothing matches (listing some of the model's module paths),
 // for a bad rank, alpha or dropout, or a matched grouped Conv2d. The model must
 // be held by a shared_ptr (named_modules needs it), and cannot itself be the
 // layer to wrap (it has no parent).

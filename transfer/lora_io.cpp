@@ -157,10 +157,10 @@ void load_lora(nn::Module& model, const std::string& path) {
         for (const auto& m : mismatched) os << "  mismatched  " << m << "\n";
         throw Error(os.str());
     }
+    // Checked before anything changes, so an Error leaves the model as it was.
     for (const auto& [p, layer] : layers)
-        if (auto alpha = config_alpha(config, p)) {
+        if (auto alpha = config_alpha(config, p))
             check(std::isfinite(*alpha), "load_lora", path, ": lora_alpha for '", p, "' is not finite");
-        }
     NoGradGuard no_grad;
     for (const Copy& c : copies) c.dst.copy_(*c.src);
     for (const auto& [p, layer] : layers)

@@ -296,3 +296,14 @@ TEST_CASE("LoRA: Taps on a wrapped layer's base_layer see the output with the up
     const Tensor expected = (nn::linear(h, net->fc2->weight, net->fc2->bias) + layer->update(h)).detach();
     CHECK(rel_err(taps["fc2.base_layer"].detach(), expected) <= 1e-6);
 }
+
+TEST_CASE("apply_lora: a layer shared by two paths gets one adapter, used at both", "[lora]") {
+    auto shared = std::make_shared<nn::Linear>(4, 4);
+    auto net = nn::sequential({shared, std::make_shared<nn::ReLU>(), shared});
+    CHECK(transfer::apply_lora(*net, {.rank = 2}) == std::vector<std::string>{"0"});
+    randomize_B(*net, 8);
+    const auto layer = transfer::lora_layers(*net)[0].second;
+    const Tensor x = ones({2, 4});
+    auto once = [&](const Tensor& t) { return nn::linear(t, shared->weight, shared->bias) + layer->update(t); };
+    CHECK(rel_err((*net)(x).detach(), once(relu(once(x))).detach()) <= 1e-6);
+}
