@@ -138,6 +138,20 @@ void unmerge_lora(nn::Module& model) {
     for (const auto& [path, layer] : layers) layer->unmerge();
 }
 
+void unload_lora(nn::Module& model, bool merge) {
+    const auto layers = lora_layers(model);
+    check(!layers.empty(), "unload_lora", "the model has no LoRA layers");
+    for (const auto& [path, layer] : layers) {
+        if (merge && !layer->merged()) layer->merge();
+        if (!merge && layer->merged()) layer->unmerge();
+        layer->detach_hook();
+        const size_t dot = path.rfind('.');
+        std::shared_ptr<nn::Module> parent =
+            dot == std::string::npos ? model.shared_from_this() : model.submodule(path.substr(0, dot));
+        parent->replace_module(dot == std::string::npos ? path : path.substr(dot + 1), layer->base_layer);
+    }
+}
+
 std::vector<Tensor> lora_parameters(const nn::Module& model) {
     std::vector<Tensor> out;
     for (const auto& [path, layer] : lora_layers(model)) {

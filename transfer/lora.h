@@ -23,8 +23,9 @@
 // so the state_dict says "...query.base_layer.weight" and "...query.lora_A.weight"
 // (PEFT's in-memory names less its adapter-name level). A base checkpoint
 // therefore loads before apply_lora, as with PEFT; to load one afterwards use
-// lora_base_load_options(), and base_state_dict() writes the plain names back
-// (merge_lora first to fold the adapters in).
+// lora_base_load_options(); base_state_dict() writes the plain names back
+// (merge_lora first to fold the adapters in), and unload_lora() gives back the
+// plain model itself, merged or not.
 //
 // Adapter files: save_lora writes only the adapter tensors, under PEFT's keys
 // "base_model.model.<path>.lora_A.weight" / ".lora_B.weight" (the same for Conv2d:
@@ -80,6 +81,12 @@ std::vector<std::pair<std::string, std::shared_ptr<LoraLayer>>> lora_layers(cons
 // layer is already in the asked state or the model has no LoRA layer.
 void merge_lora(nn::Module& model);
 void unmerge_lora(nn::Module& model);
+// PEFT's merge_and_unload / unload: puts each base layer back in its wrapper's
+// place, with the update folded into its weight (merge = true) or without it
+// (merge = false: the weights the base had before), so the model has its plain
+// names and structure again. The base parameters keep requires_grad off. Error
+// without LoRA layers.
+void unload_lora(nn::Module& model, bool merge = true);
 // lora_A and lora_B weights of every LoRA layer (what the optimizer trains).
 std::vector<Tensor> lora_parameters(const nn::Module& model);
 

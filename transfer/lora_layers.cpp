@@ -33,8 +33,11 @@ LoraLayer::LoraLayer(std::string type_name, std::shared_ptr<nn::Module> base, co
     base_layer = std::move(base);
 }
 
-LoraLayer::~LoraLayer() {
+LoraLayer::~LoraLayer() { detach_hook(); }
+
+void LoraLayer::detach_hook() {
     if (hook_ != 0 && base_layer) base_layer->remove_hook(hook_);
+    hook_ = 0;
 }
 
 void LoraLayer::finish(std::shared_ptr<nn::Module> a, std::shared_ptr<nn::Module> b, double dropout) {

@@ -79,6 +79,9 @@ public:
     // Subtracts it again. Error if not merged.
     void unmerge();
     bool merged() const { return merged_; }
+    // Removes the hook from the base layer: from then on the base computes only
+    // base(x), whatever this wrapper's state (unload_lora calls it).
+    void detach_hook();
 
     int64_t rank() const { return rank_; }
     double alpha() const { return alpha_; }

@@ -307,3 +307,22 @@ TEST_CASE("apply_lora: a layer shared by two paths gets one adapter, used at bot
     auto once = [&](const Tensor& t) { return nn::linear(t, shared->weight, shared->bias) + layer->update(t); };
     CHECK(rel_err((*net)(x).detach(), once(relu(once(x))).detach()) <= 1e-6);
 }
+
+TEST_CASE("unload_lora: plain structure and names back, merged or not", "[lora]") {
+    for (const bool merge : {true, false}) {
+        INFO("merge " << merge);
+        auto net = std::make_shared<Net>();
+        const NamedTensors plain = net->state_dict();
+        const Tensor x = input();
+        const Tensor base_out = (*net)(x).detach();
+        transfer::apply_lora(*net, {.rank = 2, .target_modules = {"conv", "fc*", "head.0"}});
+        randomize_B(*net, 12);
+        const Tensor adapted = (*net)(x).detach();
+        const auto kept = transfer::lora_layers(*net);  // holding the wrappers must not keep their hooks alive
+        transfer::unload_lora(*net, merge);
+        CHECK(transfer::lora_layers(*net).empty());
+        CHECK(net->submodule("fc1")->type_name() == "Linear");
+        CHECK(net->state_dict().names() == plain.names());
+        CHECK(rel_err((*net)(x).detach(), merge ? adapted : base_out) <= (merge ? 1e-5 : 0.0));
+    }
+}
