@@ -80,7 +80,7 @@ void freeze_to(nn::Module& model, const std::vector<LayerGroup>& groups, int n_f
 // optimizer as a new param group named after the layer group with its lr from
 // `lrs` (parameters already in the optimizer are not added twice), so frozen
 // parameters are never in the optimizer. Returns one line per change ("epoch 2:
-// unfroze 'layer3..pool' (30 tensors, 10,494,976 parameters) at lr 0.0001 as
+// unfroze 'layer3..pool' (30 tensors, 10,493,440 parameters) at lr 0.0001 as
 // optimizer group 1"); empty when nothing changed. Epochs may jump (a resumed
 // run catches up in one call); going back unfreezes nothing and refreezes
 // nothing. Resuming: build the GradualUnfreezing and the optimizer as at the

@@ -4,9 +4,8 @@
 // names are the documented ones, and the errors name what is wrong.
 #include <catch2/catch.hpp>
 
-#include <map>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "core/autograd/grad_mode.h"
 #include "nn/layers/activation.h"

@@ -4,6 +4,8 @@
 // whose halves compose to forward bitwise, and the errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "core/autograd/grad_mode.h"
 #include "nn/layers/activation.h"
 #include "nn/layers/container.h"
