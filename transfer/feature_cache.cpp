@@ -44,6 +44,8 @@ uint64_t data_hash(const io::Dataset& data, const FeatureCacheOptions& o, uint64
     uint64_t h = xxh64(kFeatureCacheFormat, seed);
     h = xxh64("preprocessing=" + o.preprocessing, h);
     h = xxh64("dataset_id=" + o.dataset_id, h);
+    if (o.augmented_copies > 0)
+        h = xxh64(cat_str("augmented_copies=", o.augmented_copies, ",augment_seed=", o.augment_seed), h);
     h = xxh64("size=" + std::to_string(data.size()), h);
     for (const std::string& name : data.class_names()) h = xxh64("class=" + name, h);
     for (int64_t i = 0; i < data.size(); ++i) h = xxh64("source=" + data.source(i), h);
@@ -72,7 +74,7 @@ void check_deterministic(const io::Dataset& data, const io::SampleTransform& tra
 
 // The file's tensors if it holds what `key` promises; else nullopt and `why`.
 std::optional<std::pair<Tensor, Tensor>> read_cache_file(const std::string& path, const std::string& key, int64_t items,
-                                                         std::string& why) {
+                                                         int64_t views, std::string& why) {
     NamedTensors file;
     try {
         file = io::read_safetensors(path);
@@ -89,8 +91,8 @@ std::optional<std::pair<Tensor, Tensor>> read_cache_file(const std::string& path
     if (meta("format") != kFeatureCacheFormat) why = "format is " + meta("format") + ", expected " + kFeatureCacheFormat;
     else if (meta("key") != key) why = "its key is " + meta("key") + ", the file name says " + key;
     else if (!features || !targets || file.size() != 2) why = "expected exactly the tensors 'features' and 'targets'";
-    else if (features->dtype() != DType::Float32 || features->dim() < 1 || features->size(0) != items)
-        why = cat_str("features are ", describe(*features), ", expected float32 [", items, ", ...]");
+    else if (features->dtype() != DType::Float32 || features->dim() < 1 || features->size(0) != views * items)
+        why = cat_str("features are ", describe(*features), ", expected float32 [", views * items, ", ...]");
     else if (targets->dim() < 1 || targets->size(0) != items)
         why = cat_str("targets are ", describe(*targets), ", expected [", items, ", ...]");
     else if (meta("features_xxh64") != hash_hex(hash_values(*features)) ||
@@ -116,42 +118,50 @@ Extracted extract(const Trunk& trunk, const io::Dataset& data, const FeatureCach
     if (transform) ds = io::with_transform(ds, transform);
     io::DataLoader loader(ds, {.batch_size = o.batch_size,
                                .shuffle = false,
+                               .seed = o.augment_seed,
                                .num_workers = int(o.num_workers),
                                .collate = o.collate});
-    const int64_t n = data.size();
+    const int64_t n = data.size(), views = std::max<int64_t>(1, o.augmented_copies);
     NoGradGuard no_grad;
     Tensor features;
     std::vector<Tensor> targets;
-    int64_t filled = 0, next_report = std::max<int64_t>(1, n / 10);
+    int64_t filled = 0, next_report = std::max<int64_t>(1, n * views / 10);
     const double started = seconds_now();
-    for (const io::Batch& batch : loader) {
-        const int64_t rows = int64_t(batch.indices.size());
-        Tensor out = trunk(batch.inputs);
-        check(out.defined() && out.dim() >= 1 && out.size(0) == rows, "FeatureCache::build",
-              "the trunk must return [batch, ...] features; for a batch of ", rows, " items (from ",
-              data.source(batch.indices.front()), ") it returned ", out.defined() ? std::string(describe(out)) : "nothing");
-        check(is_floating(out.dtype()), "FeatureCache::build", "the trunk returned ", describe(out),
-              ", expected floating-point features");
-        out = out.detach().to(Device::cpu()).to(DType::Float32);
-        if (!features.defined()) {
-            Shape shape = out.shape();
-            shape[0] = n;
-            features = Tensor::empty(shape, DType::Float32);
-        }
-        check(same_item_shape(out, features),
-              "FeatureCache::build", "the trunk's features changed shape: ", describe(out), " after ",
-              describe(features.narrow(0, 0, 1)), " per item (from ", data.source(batch.indices.front()), ")");
-        features.narrow(0, filled, rows).copy_(out);
-        targets.push_back(batch.targets);
-        filled += rows;
-        if (o.show_progress && (filled >= next_report || filled == n)) {
-            std::printf("FeatureCache: %lld/%lld items, %.0f items/s\n", (long long)filled, (long long)n,
-                        double(filled) / std::max(1e-9, seconds_now() - started));
-            std::fflush(stdout);
-            next_report = filled + std::max<int64_t>(1, n / 10);
+    for (int64_t view = 0; view < views; ++view) {
+        loader.set_epoch(view);  // view k is the loader's pass k: its per-item generators
+        for (const io::Batch& batch : loader) {
+            const int64_t rows = int64_t(batch.indices.size());
+            Tensor out = trunk(batch.inputs);
+            check(out.defined() && out.dim() >= 1 && out.size(0) == rows, "FeatureCache::build",
+                  "the trunk must return [batch, ...] features; for a batch of ", rows, " items (from ",
+                  data.source(batch.indices.front()), ") it returned ",
+                  out.defined() ? std::string(describe(out)) : "nothing");
+            check(is_floating(out.dtype()), "FeatureCache::build", "the trunk returned ", describe(out),
+                  ", expected floating-point features");
+            check(batch.targets.defined() && batch.targets.dim() >= 1 && batch.targets.size(0) == rows,
+                  "FeatureCache::build", "the batch from ", data.source(batch.indices.front()),
+                  " has no [batch, ...] targets (a collate that leaves them out?)");
+            out = out.detach().to(Device::cpu()).to(DType::Float32);
+            if (!features.defined()) {
+                Shape shape = out.shape();
+                shape[0] = n * views;
+                features = Tensor::empty(shape, DType::Float32);
+            }
+            check(same_item_shape(out, features), "FeatureCache::build", "the trunk's features changed shape: ",
+                  describe(out), " after ", describe(features.narrow(0, 0, 1)), " per item (from ",
+                  data.source(batch.indices.front()), ")");
+            features.narrow(0, filled, rows).copy_(out);
+            if (view == 0) targets.push_back(batch.targets);
+            filled += rows;
+            if (o.show_progress && (filled >= next_report || filled == n * views)) {
+                std::printf("FeatureCache: %lld/%lld items, %.0f items/s\n", (long long)filled, (long long)(n * views),
+                            double(filled) / std::max(1e-9, seconds_now() - started));
+                std::fflush(stdout);
+                next_report = filled + std::max<int64_t>(1, n * views / 10);
+            }
         }
     }
-    check(filled == n, "FeatureCache::build", "the loader gave ", filled, " items of ", n);
+    check(filled == n * views, "FeatureCache::build", "the loader gave ", filled, " items of ", n * views);
     return {features, cat(targets, 0)};
 }
 
@@ -167,6 +177,9 @@ FeatureCache FeatureCache::build(const Trunk& trunk, const std::vector<Tensor>& 
           "a transform is given but options.preprocessing is empty: the key cannot see what a transform does, so "
           "describe it there (else a changed transform would reuse features saved for the old one)");
 
+    check(o.augmented_copies >= 0, "FeatureCache::build", "augmented_copies must be >= 0, got ", o.augmented_copies);
+    const int64_t views = std::max<int64_t>(1, o.augmented_copies);
+
     FeatureCache cache;
     cache.trunk_hash_ = hash_tensors(trunk_params);
     cache.key_ = hash_hex(data_hash(data, o, cache.trunk_hash_));
@@ -174,7 +187,7 @@ FeatureCache FeatureCache::build(const Trunk& trunk, const std::vector<Tensor>& 
 
     if (!cache.path_.empty() && std::filesystem::exists(cache.path_)) {
         std::string why;
-        if (auto found = read_cache_file(cache.path_, cache.key_, data.size(), why)) {
+        if (auto found = read_cache_file(cache.path_, cache.key_, data.size(), views, why)) {
             cache.features_ = found->first;
             cache.targets_ = found->second;
             cache.loaded_ = true;
@@ -187,7 +200,7 @@ FeatureCache FeatureCache::build(const Trunk& trunk, const std::vector<Tensor>& 
         if (o.show_progress) std::printf("FeatureCache: %s; recomputing\n", cache.disk_note_.c_str());
     }
 
-    if (o.check_deterministic) check_deterministic(data, transform);
+    if (o.check_deterministic && o.augmented_copies == 0) check_deterministic(data, transform);
     if (o.show_progress)
         std::printf("FeatureCache: computing features of %lld items (key %s)\n", (long long)data.size(),
                     cache.key_.c_str());
@@ -209,6 +222,7 @@ FeatureCache FeatureCache::build(const Trunk& trunk, const std::vector<Tensor>& 
             {"preprocessing", o.preprocessing},
             {"dataset_id", o.dataset_id},
             {"items", std::to_string(data.size())},
+            {"views", std::to_string(views)},
             {"features_xxh64", hash_hex(hash_values(cache.features_))},
             {"targets_xxh64", hash_hex(hash_values(cache.targets_))},
         };
@@ -238,16 +252,18 @@ BatchSource FeatureCache::batches(int64_t batch_size, bool shuffle, uint64_t see
     check(batch_size >= 1, "FeatureCache::batches", "batch_size must be >= 1, got ", batch_size);
     check(features_.defined(), "FeatureCache::batches", "the cache is empty");
     const Tensor features = features_, targets = targets_;
-    const int64_t n = features.size(0);
+    const int64_t n = targets.size(0), views = features.size(0) / n;
     // The DataLoader's own order, so shuffled runs match a loader over the raw data.
     auto order = std::make_shared<io::DataLoader>(
         std::make_shared<io::TensorDataset>(Tensor::empty({n, 0}), targets),
         io::DataLoaderOptions{.batch_size = batch_size, .shuffle = true, .seed = seed});
     return [=](int64_t epoch, const BatchVisitor& visit) {
+        const int64_t view = ((epoch - 1) % views + views) % views;
+        const Tensor rows = features.narrow(0, view * n, n);
         if (!shuffle) {
             for (int64_t start = 0; start < n; start += batch_size) {
                 const int64_t len = std::min(batch_size, n - start);
-                visit(features.narrow(0, start, len), targets.narrow(0, start, len));
+                visit(rows.narrow(0, start, len), targets.narrow(0, start, len));
             }
             return;
         }
@@ -255,7 +271,7 @@ BatchSource FeatureCache::batches(int64_t batch_size, bool shuffle, uint64_t see
         for (int64_t start = 0; start < n; start += batch_size) {
             const int64_t len = std::min(batch_size, n - start);
             const Tensor index = from_vector(std::vector<int64_t>(items.begin() + start, items.begin() + start + len));
-            visit(features.index_select(0, index), targets.index_select(0, index));
+            visit(rows.index_select(0, index), targets.index_select(0, index));
         }
     };
 }

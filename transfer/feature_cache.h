@@ -36,24 +36,31 @@
 // match: bit rot, truncation, a stray write) is never used: build() says why
 // (disk_note()) and recomputes and rewrites it. Writes are atomic (AtomicFile).
 //
-// Augmentation. The cache stores one feature vector per item: the features of
-// the deterministic pipeline (the evaluation transforms). Random augmentation
-// cannot be cached exactly, since each epoch should see a fresh random view;
-// caching one random draw would show the head the same fixed view every epoch,
-// which is worse than no augmentation. So build() takes deterministic
-// transforms only, and checks it: the first few items are loaded twice with
-// different random generators and must come out identical, else build()
-// throws, naming the item (options.check_deterministic). Train with
-// augmentation end to end (no cache) when it matters; the usual bargain is the
-// cache's speed for many epochs of a linear probe versus augmentation's gain.
+// Augmentation. By default the cache stores one feature vector per item: the
+// features of the deterministic pipeline (the evaluation transforms). Random
+// augmentation cannot be cached exactly, since each epoch should see a fresh
+// random view; caching one random draw would show the head the same fixed view
+// every epoch, which is worse than no augmentation. So build() takes
+// deterministic transforms only, and checks it: the first few items are
+// loaded twice with different random generators and must come out identical,
+// else build() throws, naming the item (options.check_deterministic).
+// The middle way is options.augmented_copies = K: K random views per item,
+// view k drawn as a DataLoader {.seed = augment_seed} draws its pass k, and
+// epoch e of batches() trains on view (e - 1) mod K. For the first K epochs
+// that is exactly end-to-end training on a loader {.shuffle = true, .seed = S}
+// with the same random transform, when augment_seed and batches()' seed are
+// both S (a test checks it); later epochs repeat the views, a finite sample of
+// the augmentations, for K times the extraction cost and memory. Train end to
+// end when fresh views every epoch matter.
 //
 // Features are float32 [N, ...] in dataset order (the trunk's output shape per
-// item); targets are what the loader stacked ([N] int64 for class ids).
+// item), or [K * N, ...] with K augmented copies (view k in rows k*N .. k*N+N-1);
+// targets are what the loader stacked ([N] int64 for class ids).
 // Threads: a DataLoader with options.num_workers threads decodes and
 // transforms; the trunk runs on the caller's thread under NoGradGuard, its ops
 // using the compute pool.
 //
-// Leaves out: caching several augmented views per item, features larger than
+// Leaves out: features larger than
 // memory (the file is memory-mapped when loaded, but building holds the whole
 // [N, ...] tensor), eviction of old files.
 #pragma once
@@ -91,6 +98,10 @@ struct FeatureCacheOptions {
     // Load the first few items twice with different generators and refuse a
     // pipeline whose output differs (random augmentation; see above).
     bool check_deterministic = true;
+    // K > 0: cache K random views per item (the transform may be random; see
+    // above) drawn with augment_seed. Both go into the key.
+    int64_t augmented_copies = 0;
+    uint64_t augment_seed = 0;
     io::Collate collate = {};  // empty: stack inputs and targets (the DataLoader's default)
 };
 
@@ -113,9 +124,10 @@ public:
     static FeatureCache build(nn::Module& trunk, const io::Dataset& data, const FeatureCacheOptions& options,
                               const io::SampleTransform& transform = {});
 
-    const Tensor& features() const { return features_; }  // [N, ...] float32, item order
+    const Tensor& features() const { return features_; }  // [N, ...] float32, item order ([K * N, ...]: K views)
     const Tensor& targets() const { return targets_; }    // [N] int64 (class ids) or as stacked
-    int64_t size() const { return features_.size(0); }
+    int64_t size() const { return targets_.size(0); }     // N, the items
+    int64_t views() const { return features_.size(0) / targets_.size(0); }  // K, or 1 without augmented copies
     const std::string& key() const { return key_; }        // 16 hex digits
     const std::string& path() const { return path_; }      // the file, or "" (memory only)
     bool loaded_from_disk() const { return loaded_; }
@@ -132,7 +144,9 @@ public:
     // order. With shuffle: fit's epoch e (1-based) gets the order a DataLoader
     // {.batch_size, .shuffle = true, .seed = seed} gives its pass e - 1, so a run
     // on the cache sees exactly the batches an end-to-end run on that loader
-    // sees. The last batch may be short. The source shares the tensors (cheap
+    // sees. With K augmented copies, epoch e uses view (e - 1) mod K (an
+    // evaluation pass, which fit() numbers like the epoch it follows, too). The
+    // last batch may be short. The source shares the tensors (cheap
     // to copy) and stays valid after the cache object is gone.
     BatchSource batches(int64_t batch_size, bool shuffle, uint64_t seed) const;
 

@@ -284,3 +284,65 @@ TEST_CASE("A head trained on cached features equals the end-to-end head with a f
     cache.batches(32, false, 0)(1, [&](const Tensor& x, const Tensor&) { sizes.push_back(x.size(0)); });
     CHECK(sizes == std::vector<int64_t>{32, 32, 6});
 }
+
+TEST_CASE("FeatureCache with augmented copies: K random views, exact for the first K epochs",
+          "[transfer][feature_cache]") {
+    auto data = make_data(40, 12);
+    const io::SampleTransform noisy = [](Tensor x, Generator& gen) {
+        return x + randn(x.shape(), DType::Float32, &gen) * 0.5;
+    };
+    const int64_t batch = 8, views = 3;
+    const uint64_t seed = 13;
+    FitOptions fo;
+    fo.epochs = views;
+    fo.num_classes = 3;
+    fo.show_progress = false;
+
+    // End to end with a fresh random view of every item each epoch.
+    auto trunk = make_trunk(14);
+    manual_seed(15);
+    auto head_a = std::make_shared<nn::Linear>(6, 3);
+    FrozenTrunkModel model(trunk, head_a);
+    optim::SGD sgd_a(model.parameters(), {.lr = 0.1, .momentum = 0.9});
+    io::DataLoader loader(io::with_transform(data, noisy), {.batch_size = batch, .shuffle = true, .seed = seed});
+    const BatchSource end_to_end = [&](int64_t epoch, const BatchVisitor& visit) {
+        loader.set_epoch(epoch - 1);
+        for (const io::Batch& b : loader) visit(b.inputs, b.targets);
+    };
+    fit(model, sgd_a, end_to_end, {}, fo);
+
+    TempDir dir;
+    FeatureCacheOptions o = quiet_options(dir.path.string());
+    o.preprocessing = "x + N(0, 0.25)";
+    o.augmented_copies = views;
+    o.augment_seed = seed;
+    FeatureCache cache = FeatureCache::build(*trunk, *data, o, noisy);
+    REQUIRE(cache.features().shape() == Shape{views * 40, 6});
+    CHECK(cache.views() == views);
+    CHECK(cache.size() == 40);
+    {
+        // View 1 of item 5 is the trunk on the loader's pass-1 draw for item 5.
+        Generator gen = io::item_generator(seed, 1, 5);
+        NoGradGuard no_grad;
+        const Tensor expected = (*trunk)(noisy(data->inputs().narrow(0, 5, 1).squeeze(0), gen).unsqueeze(0));
+        CHECK(bitwise_equal(cache.features().narrow(0, 40 + 5, 1), expected));
+    }
+    manual_seed(15);
+    auto head_b = std::make_shared<nn::Linear>(6, 3);
+    optim::SGD sgd_b(head_b->parameters(), {.lr = 0.1, .momentum = 0.9});
+    fit(*head_b, sgd_b, cache.batches(batch, true, seed), {}, fo);
+    CHECK(bitwise_equal(head_b->weight, head_a->weight));
+    CHECK(bitwise_equal(head_b->bias, head_a->bias));
+
+    // Reloaded with its views; epoch 4 comes back to view 0; another K is another key.
+    FeatureCache again = FeatureCache::build(*trunk, *data, o, noisy);
+    CHECK(again.loaded_from_disk());
+    CHECK(again.views() == views);
+    std::vector<Tensor> first_rows;
+    const BatchSource in_order = again.batches(40, false, 0);
+    for (int64_t epoch : {1, 2, 4}) in_order(epoch, [&](const Tensor& x, const Tensor&) { first_rows.push_back(x); });
+    CHECK(bitwise_equal(first_rows[2], first_rows[0]));
+    CHECK(!bitwise_equal(first_rows[1], first_rows[0]));
+    o.augmented_copies = 2;
+    CHECK(FeatureCache::build(*trunk, *data, o, noisy).key() != cache.key());
+}
