@@ -223,6 +223,18 @@ TEST_CASE("GradualUnfreezing: a resumed run rebuilds the optimizer's groups so i
     CHECK(adamw.state_dict().size() == saved.size());
 }
 
+TEST_CASE("GradualUnfreezing on ResNet-18: the header's example line", "[layer_groups]") {
+    nn::models::ResNet& model = shared_resnet18();  // the other users only read names
+    const auto groups = transfer::layer_groups(model, 3);
+    transfer::GradualUnfreezing u(model, groups, transfer::lr_range(3, 1e-5, 1e-3));
+    optim::AdamW adamw(transfer::param_groups(groups, transfer::lr_range(3, 1e-5, 1e-3)), {.lr = 1e-3});
+    const auto lines = u.on_epoch_begin(2, adamw);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] ==
+          "epoch 2: unfroze 'layer3..pool' (30 tensors, 10,493,440 parameters) at lr 0.0001 as optimizer group 1");
+    transfer::freeze_to(model, groups, -3);
+}
+
 TEST_CASE("GradualUnfreezing: every, no warm-up, catching up after a jump, errors", "[layer_groups]") {
     Generator gen(25);
     auto model = nn::models::small_cnn({.gen = &gen});
