@@ -78,7 +78,10 @@ BatchSource loader_source(const io::DatasetPtr& data, int64_t batch_size, bool s
     auto loader = std::make_shared<io::DataLoader>(
         data, io::DataLoaderOptions{.batch_size = batch_size, .shuffle = shuffle, .seed = seed,
                                     .num_workers = int(workers)});
-    return [loader](int64_t, const BatchVisitor& visit) {
+    // fit's epoch e (1-based) gets the loader's pass e - 1, whichever phase asks:
+    // the order FeatureCache::batches gives, so cached and uncached runs agree.
+    return [loader](int64_t epoch, const BatchVisitor& visit) {
+        loader->set_epoch(std::max<int64_t>(epoch - 1, 0));
         for (const io::Batch& b : *loader) visit(b.inputs, b.targets);
     };
 }
@@ -209,8 +212,14 @@ std::vector<optim::ParamGroup> Finetuner::setup_phase(Session& ss, size_t k, std
     for (const auto& s : ph.trainable) trained.push_back(nn::models::stage_index(ss.stages, s));
     std::sort(trained.begin(), trained.end());
     trained.erase(std::unique(trained.begin(), trained.end()), trained.end());
+    const auto params = model_->named_parameters();
     for (size_t i : trained)
-        for (const auto& m : ss.stages[i].modules) unfreeze(*model_, m);
+        for (const auto& m : ss.stages[i].modules) {
+            // Parameter-free modules (ReLU, pooling) have nothing to unfreeze.
+            const bool has_params =
+                std::any_of(params.begin(), params.end(), [&](const auto& p) { return under(p.first, m); });
+            if (has_params) unfreeze(*model_, m);
+        }
     for (const auto& pattern : o.keep_frozen) freeze(*model_, pattern);
     if (o.lora_rank > 0)
         for (auto& [name, t] : model_->named_parameters())
