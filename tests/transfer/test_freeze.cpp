@@ -140,7 +140,7 @@ TEST_CASE("frozen BatchNorm keeps its running statistics in a training model, ac
     CHECK(model->bn1->is_training());
 }
 
-TEST_CASE("Dropout in a frozen part is off in a training model; unfreezing turns it back on", "[freeze]") {
+TEST_CASE("Dropout in a frozen part is off in a training model, and unfreezing turns it back on", "[freeze]") {
     Generator gen(11);
     auto body = nn::sequential({std::make_shared<nn::Linear>(8, 8), std::make_shared<nn::Dropout>(0.5)});
     auto model = nn::sequential({body, std::make_shared<nn::Linear>(8, 2)});

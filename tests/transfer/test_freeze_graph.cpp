@@ -70,7 +70,7 @@ Run forward_backward(nn::models::ResNet& model) {
 
 }  // namespace
 
-TEST_CASE("a frozen trunk records no graph and keeps no activations; its grads stay undefined",
+TEST_CASE("a frozen trunk records no graph and keeps no activations, and its grads stay undefined",
           "[freeze][graph]") {
     Generator gen(7);
     auto model = nn::models::resnet18({.num_classes = 10, .cifar_stem = true, .gen = &gen});
