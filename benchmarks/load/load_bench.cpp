@@ -15,8 +15,14 @@
 // reads it once before, but nothing of it is mapped yet), then the median and
 // min of --repeats more loads.
 //
+// Experimental variant (harness only, not a library path): --variant adopt makes
+// each parameter and buffer refer to the read tensor (Tensor::set_data, so the
+// model uses the file's private mapping with no copy; names must match exactly,
+// shapes and dtypes are checked) instead of load_pretrained's copy: what a
+// zero-copy option of load_pretrained would cost.
+//
 // Run:   load_bench --case resnet50|minilm --file PATH [--config config.json]
-//                   [--repeats 5] [--threads N]
+//                   [--repeats 5] [--threads N] [--variant copy|adopt]
 // Output: comment lines starting with '#' (per-phase medians), then one line
 //   <case> <first_s> <median_s> <min_s> <peak_rss_kib> <model_rss_kib>
 // where model_rss_kib is the RSS after building the model, before any load.
@@ -45,6 +51,7 @@ struct Args {
     std::string name, file, config;
     int repeats = 5;
     int threads = 0;  // 0: the library's default
+    std::string variant = "copy";
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -66,12 +73,14 @@ Args parse(int argc, char** argv) {
         else if (k == "--config") a.config = v;
         else if (k == "--repeats") a.repeats = std::atoi(v.c_str());
         else if (k == "--threads") a.threads = std::atoi(v.c_str());
+        else if (k == "--variant") a.variant = v;
         else usage(("unknown option " + k).c_str());
     }
     if (a.name != "resnet50" && a.name != "minilm") usage("--case must be resnet50 or minilm");
     if (a.file.empty()) usage("--file is required");
     if (a.name == "minilm" && a.config.empty()) usage("--config (the model's config.json) is required for minilm");
     if (a.repeats < 1) usage("--repeats must be at least 1");
+    if (a.variant != "copy" && a.variant != "adopt") usage("--variant must be copy or adopt");
     return a;
 }
 
@@ -106,6 +115,23 @@ Phases load_once(nn::Module& model, const Args& a, const transfer::LoadOptions& 
     const NamedTensors tensors = io::read_weights(a.file);
     const double read = seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
+    if (a.variant == "adopt") {
+        auto adopt = [&](const std::string& name, const Tensor& t) {
+            if (!tensors.contains(name)) {
+                std::fprintf(stderr, "load_bench: %s has no tensor %s\n", a.file.c_str(), name.c_str());
+                std::exit(1);
+            }
+            const Tensor& src = tensors.at(name);
+            if (src.shape() != t.shape() || src.dtype() != t.dtype()) {
+                std::fprintf(stderr, "load_bench: %s: shape or dtype differs\n", name.c_str());
+                std::exit(1);
+            }
+            t.set_data(src);
+        };
+        for (const auto& [name, p] : model.named_parameters()) adopt(name, p);
+        for (const auto& [name, b] : model.named_buffers()) adopt(name, b);
+        return {read, seconds_since(t1)};
+    }
     const transfer::LoadReport report = transfer::load_pretrained(model, tensors, options);
     const double load = seconds_since(t1);
     if (!report.ok()) {
@@ -141,8 +167,9 @@ int main(int argc, char** argv) {
             load.push_back(p.load);
             total.push_back(p.read + p.load);
         }
-        std::printf("# %s: first load read %.6f s + load_pretrained %.6f s; median read %.6f s + load_pretrained %.6f s\n",
-                    a.name.c_str(), first.read, first.load, median(read), median(load));
+        const char* step = a.variant == "adopt" ? "adopt (set_data)" : "load_pretrained";
+        std::printf("# %s: first load read %.6f s + %s %.6f s; median read %.6f s + %s %.6f s\n", a.name.c_str(),
+                    first.read, step, first.load, median(read), step, median(load));
         std::printf("%s %.6f %.6f %.6f %ld %ld\n", a.name.c_str(), first.read + first.load, median(total),
                     *std::min_element(total.begin(), total.end()), peak_rss_kib(), model_rss);
     } catch (const std::exception& e) {
