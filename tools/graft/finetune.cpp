@@ -105,13 +105,22 @@ Setup prepare(const FinetuneArgs& a) {
     std::printf("data: %s\n", data.description.c_str());
 
     // Pretrained weights for the ImageNet head, then a new head for our classes.
+    // The old head may have another class count (a model fine-tuned before): it
+    // is replaced anyway, so only its shapes may differ.
+    const std::string old_head = transfer::head_info(*entry.model).path;
     transfer::LoadReport report;
     try {
-        report = transfer::load_pretrained(*entry.model, a.weights);
+        report = transfer::load_pretrained(*entry.model, a.weights,
+                                           {.on_shape_mismatch = transfer::ShapeMismatch::Skip});
     } catch (const Error& e) {
         throw Error(cat_str("finetune: the weights do not fit model '", a.model, "' (", a.weights, "):\n", e.what()));
     }
-    std::printf("loaded %zu tensors from %s\n", report.loaded.size(), a.weights.c_str());
+    for (const auto& m : report.mismatched)
+        check(m.name.rfind(old_head + ".", 0) == 0, "finetune: the weights do not fit model '", a.model, "' (",
+              a.weights, "): ", m.name, " has shape ", shape_str(m.source_shape), " in the file but ", shape_str(m.model_shape),
+              " in the model\n", report.table());
+    std::printf("loaded %zu tensors from %s%s\n", report.loaded.size(), a.weights.c_str(),
+                report.mismatched.empty() ? "" : " (its head, for another class count, is replaced)");
     Generator head_gen(a.seed);
     std::string head = transfer::replace_head(*entry.model, classes, &head_gen);
     std::printf("new head %s: %lld classes\n", head.c_str(), (long long)classes);
