@@ -4,6 +4,9 @@
 // changes, so this is exact, not an approximation: a head trained on
 // cache.batches() ends with the same weights, to the last bit, as the head of
 // the whole model trained end to end on the same batches (a test checks it).
+// That rests on the trunk computing each item independently of the others in
+// its batch, as Graft's CPU ops do in eval mode (the cache runs batches of
+// options.batch_size, the end-to-end run its own batches).
 //
 //   auto trunk = ...;                               // e.g. a ResNet up to its pooling
 //   transfer::FeatureCacheOptions o;
