@@ -112,3 +112,20 @@ TEST_CASE("control: the fully trainable model records the trunk and keeps its ac
         CHECK(p.grad().defined());
     }
 }
+
+TEST_CASE("frozen layers between trainable ones pass gradients through without weight gradients",
+          "[freeze][graph]") {
+    Generator gen(7);
+    auto model = nn::models::resnet18({.num_classes = 10, .cifar_stem = true, .gen = &gen});
+    model->train();
+    transfer::freeze(*model, "layer[2-3]*");  // the stem and layer1 still learn, so gradients cross layer2..3
+    const Run run = forward_backward(*model);
+    CHECK(run.layer3_output_has_grad_fn);
+    CHECK(run.graph.nodes.at("conv2d") == 20);
+    CHECK(run.graph.nodes.at("AccumulateGrad") == 62 - 30);  // layer2 and layer3: 15 tensors each
+    for (const auto& [name, p] : model->named_parameters()) {
+        INFO(name);
+        const bool frozen = name.rfind("layer2.", 0) == 0 || name.rfind("layer3.", 0) == 0;
+        CHECK(p.grad().defined() == !frozen);
+    }
+}
