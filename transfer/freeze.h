@@ -57,8 +57,12 @@ size_t freeze(nn::Module& model, const std::string& pattern);
 // The same, turning requires_grad back on.
 size_t unfreeze(nn::Module& model, const std::string& pattern);
 // Every parameter of `module` (and below), then its pins recomputed. A module
-// without parameters is fine (nothing changes). (The pattern overloads have no
-// default pattern: freeze(model) would then be ambiguous; it means this one.)
+// without parameters is fine (nothing changes). Pins are recomputed inside
+// `module` only: when the change can make an enclosing module frozen or
+// unfrozen (unfreezing layer4 of a wholly frozen model), use the pattern form on
+// the model (unfreeze(model, "layer4")) so the enclosing pins follow. (The
+// pattern overloads have no default pattern: freeze(model) would then be
+// ambiguous; it means this one.)
 void freeze(nn::Module& module);
 void unfreeze(nn::Module& module);
 
