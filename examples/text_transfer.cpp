@@ -12,9 +12,9 @@
 //
 // Model: all-MiniLM-L6-v2 (6-layer BERT, hidden 384; tools/fetch_weights.sh),
 // stories truncated to --max-tokens word pieces (default 128, [CLS]/[SEP] counted).
-//   (1) pretrained: the encoder frozen; sentence embeddings (mean pooling over the
-//       tokens, L2-normalised, as sentence-transformers) computed once under
-//       NoGradGuard; a Linear head 384 -> 2 trained on them with AdamW and
+//   (1) pretrained: the encoder frozen (transfer::freeze); sentence embeddings
+//       (mean pooling over the tokens, L2-normalised, as the folder's modules.json
+//       asks: nn::models::sentence_embedding) computed once under NoGradGuard; a Linear head 384 -> 2 trained on them with AdamW and
 //       class-weighted cross-entropy (weights N / (2 N_c) from the training set;
 //       nothing is tuned on the test set).
 //   (1b) then (--unfreeze-epochs, default 2; 0 skips) the last of the 6 encoder
@@ -59,8 +59,10 @@
 #include "io/datasets/text_classification.h"
 #include "io/text/wordpiece.h"
 #include "nn/models/bert.h"
+#include "nn/models/sentence_embedding.h"
 #include "nn/optim/adamw.h"
 #include "nn/optim/clip.h"
+#include "transfer/freeze.h"
 #include "transfer/load_pretrained.h"
 #include "transfer/training/metrics.h"
 
@@ -211,10 +213,11 @@ std::vector<std::vector<int64_t>> shuffled_batches(int64_t n, int64_t batch, Gen
     return out;
 }
 
-// Sentence-transformers' embedding of the last hidden states: mean over the kept
-// tokens, then L2 norm. hidden [B, T, H], mask [B, T] -> [B, H].
-Tensor pooled(const Tensor& hidden, const Tensor& mask) {
-    return nn::models::l2_normalize(nn::models::mean_pool(hidden, mask));
+// Sentence-transformers' embedding of the last hidden states as the model folder's
+// modules.json says (all-MiniLM-L6-v2: mean over the kept tokens, then L2 norm).
+// hidden [B, T, H], mask [B, T] -> [B, H]. The scratch model uses the same.
+Tensor pooled(const Tensor& hidden, const Tensor& mask, const nn::models::SentencePooling& pooling) {
+    return nn::models::sentence_embedding(hidden, mask, pooling);
 }
 
 // attention_mask [B, T] -> the additive bias [B, 1, 1, T] a BertLayer takes: 0 where
@@ -236,8 +239,8 @@ struct LowerStates {
 // last layer runs on the cache, frozen for phase 1 and trainable in phase 2.
 class SplitEncoder {
 public:
-    explicit SplitEncoder(nn::models::BertModel& bert)
-        : bert_(bert), last_(bert.encoder->layer->at<nn::models::BertLayer>(-1)) {}
+    SplitEncoder(nn::models::BertModel& bert, nn::models::SentencePooling pooling)
+        : bert_(bert), pooling_(std::move(pooling)), last_(bert.encoder->layer->at<nn::models::BertLayer>(-1)) {}
 
     nn::models::BertLayer& last() { return *last_; }
 
@@ -257,7 +260,7 @@ public:
     }
 
     // Sentence vectors of one cached batch through the last layer: [B, H].
-    Tensor top(const LowerStates& b) { return pooled(last_->forward(b.hidden, b.bias), b.mask); }
+    Tensor top(const LowerStates& b) { return pooled(last_->forward(b.hidden, b.bias), b.mask, pooling_); }
 
     // Sentence vectors of every cached story, [N, H] in the split's order (eval mode, no gradients).
     Tensor embed(const std::vector<LowerStates>& cache) {
@@ -276,6 +279,7 @@ public:
 
 private:
     nn::models::BertModel& bert_;
+    nn::models::SentencePooling pooling_;
     std::shared_ptr<nn::models::BertLayer> last_;
 };
 
@@ -288,13 +292,17 @@ Tensor class_weights(const Split& s) {
 // The encoder + pooling + head trained from scratch.
 class BertClassifier : public nn::Module {
 public:
-    BertClassifier(const nn::models::BertConfig& config, Generator& gen) : Module("BertClassifier") {
+    BertClassifier(const nn::models::BertConfig& config, nn::models::SentencePooling pooling, Generator& gen)
+        : Module("BertClassifier"), pooling(std::move(pooling)) {
         bert = register_module("bert", std::make_shared<nn::models::BertModel>(config, &gen));
-        head = register_module("head", std::make_shared<nn::Linear>(config.hidden_size, 2));
+        head = register_module("head", std::make_shared<nn::Linear>(this->pooling.output_dim(config.hidden_size), 2));
         head->reset_parameters(&gen);
     }
-    Tensor forward(const Inputs& in) { return (*head)(pooled(bert->forward(in.ids, Tensor(), in.mask), in.mask)); }
+    Tensor forward(const Inputs& in) {
+        return (*head)(pooled(bert->forward(in.ids, Tensor(), in.mask), in.mask, pooling));
+    }
 
+    const nn::models::SentencePooling pooling;
     std::shared_ptr<nn::models::BertModel> bert;
     std::shared_ptr<nn::Linear> head;
 };
@@ -341,8 +349,9 @@ std::vector<Result> run_pretrained(const Options& o, const nn::models::BertConfi
     const transfer::LoadReport report =
         transfer::load_pretrained(bert, o.weights + "/model.safetensors", transfer::bert_load_options());
     check(report.ok(), "text_transfer", o.weights, "/model.safetensors does not fit BertModel:\n", report.table());
-    for (const Tensor& p : bert.parameters()) p.requires_grad_(false);  // frozen: no gradients anywhere
-    SplitEncoder encoder(bert);
+    transfer::freeze(bert, "*");  // no gradients, no optimizer state, eval mode pinned
+    const auto pooling = nn::models::SentencePooling::from_folder(o.weights);
+    SplitEncoder encoder(bert, pooling);
 
     Result frozen{.name = "pretrained frozen"};
     const auto t0 = Clock::now();
@@ -350,7 +359,7 @@ std::vector<Result> run_pretrained(const Options& o, const nn::models::BertConfi
     const std::vector<LowerStates> train_cache = encoder.lower(train, o.batch);
     const Tensor features = encoder.embed(train_cache);  // [N, 384]
     const double embed_seconds = seconds_since(t0);
-    nn::Linear head(config.hidden_size, 2);
+    nn::Linear head(pooling.output_dim(config.hidden_size), 2);
     head.reset_parameters(&gen);
     const CrossEntropyOptions loss_options{.weight = class_weights(train)};
     {
@@ -388,7 +397,7 @@ std::vector<Result> run_pretrained(const Options& o, const nn::models::BertConfi
     Result last{.name = "pretrained +last"};
     const auto t2 = Clock::now();
     const double c2 = cpu_seconds();
-    for (const Tensor& p : encoder.last().parameters()) p.requires_grad_(true);
+    transfer::unfreeze(bert, "encoder.layer." + std::to_string(bert.encoder->layer->size() - 1));
     optim::AdamW opt(std::vector<optim::ParamGroup>{
         {.params = encoder.last().parameters(), .options = {.lr = o.last_layer_lr}, .name = "last layer"},
         {.params = head.parameters(), .options = {.lr = o.head_lr_phase2}, .name = "head"}});
@@ -421,7 +430,7 @@ std::vector<Result> run_pretrained(const Options& o, const nn::models::BertConfi
 Result run_scratch(const Options& o, const nn::models::BertConfig& config, const Split& train, const Split& test,
                    double budget, Generator& gen) {
     Result r{.name = "scratch"};
-    BertClassifier model(config, gen);
+    BertClassifier model(config, nn::models::SentencePooling::from_folder(o.weights), gen);
     optim::AdamW opt(std::vector<optim::ParamGroup>{
         {.params = model.bert->parameters(), .options = {.lr = o.scratch_lr}, .name = "bert"},
         {.params = model.head->parameters(), .options = {.lr = o.head_lr}, .name = "head"}});
