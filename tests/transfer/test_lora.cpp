@@ -15,6 +15,7 @@
 #include "io/formats/safetensors.h"
 #include "nn/layers/activation.h"
 #include "nn/layers/container.h"
+#include "nn/models/resnet.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/temp_dir.h"
 #include "transfer/lora.h"
@@ -325,4 +326,21 @@ TEST_CASE("unload_lora: plain structure and names back, merged or not", "[lora]"
         CHECK(net->state_dict().names() == plain.names());
         CHECK(rel_err((*net)(x).detach(), merge ? adapted : base_out) <= (merge ? 1e-5 : 0.0));
     }
+}
+
+TEST_CASE("LoRA on ResNet-18's layer4 convs by glob: start equal, adapters change the output, merge keeps it",
+          "[lora]") {
+    auto model = nn::models::resnet18({.num_classes = 5});
+    model->eval();
+    Generator g(21);
+    const Tensor x = randn({1, 3, 32, 32}, DType::Float32, &g);
+    const Tensor before = (*model)(x).detach();
+    const auto wrapped = transfer::apply_lora(*model, {.rank = 4, .target_modules = {"layer4.*.conv2"}});
+    CHECK(wrapped == std::vector<std::string>{"layer4.0.conv2", "layer4.1.conv2"});
+    CHECK(rel_err((*model)(x).detach(), before) == 0.0);
+    randomize_B(*model, 22);
+    const Tensor adapted = (*model)(x).detach();
+    CHECK(rel_err(adapted, before) > 1e-4);
+    transfer::merge_lora(*model);
+    CHECK(rel_err((*model)(x).detach(), adapted) <= 1e-5);
 }
