@@ -29,6 +29,10 @@
 // inside the file (and length, or the rest of the file, must equal the shape's
 // byte count). The optional "checksum" key is not verified.
 //
+// Memory: tensors from raw_data view the parsed message's bytes (no copy after
+// protobuf's own); the message, holding every initializer, is freed when the
+// last such tensor dies. Typed-field and external tensors own their memory.
+//
 // The parser is Debian's libonnx_proto (protobuf 3.21); a build without it
 // (GRAFT_HAVE_ONNX undefined: libonnx-dev was not found at configure time)
 // throws "built without ONNX support". Files over 2 GiB are refused (protobuf's

@@ -1,4 +1,4 @@
-// read_onnx (onnx.h): read the file, parse the ModelProto with libonnx_proto,
+// read_onnx (onnx.h): map the file, parse the ModelProto with libonnx_proto,
 // and turn graph.initializer (and, when asked, Constant nodes) into tensors.
 #include "io/formats/onnx.h"
 
@@ -7,6 +7,7 @@
 #if defined(GRAFT_HAVE_ONNX)
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +15,6 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
-#include <unordered_set>
 
 #include "io/formats/onnx_tensor.h"
 
@@ -24,7 +24,9 @@ namespace {
 
 using onnx_detail::TensorContext;
 
-std::string slurp(const std::string& path, const std::string& where) {
+// Parses the file from a private read-only map (no copy of the file's bytes
+// besides the ones protobuf keeps).
+void parse_file(const std::string& path, const std::string& where, onnx::ModelProto& model) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     check(fd >= 0, where.c_str(), "cannot open the file: ", std::strerror(errno));
     struct Closer {
@@ -37,14 +39,18 @@ std::string slurp(const std::string& path, const std::string& where) {
     // protobuf refuses messages of 2 GiB and more; big models keep weights outside.
     check(st.st_size < INT_MAX, where.c_str(), "the file is ", uint64_t(st.st_size),
           " bytes; an ONNX protobuf must be under 2 GiB (larger models keep their weights as external data)");
-    std::string bytes(size_t(st.st_size), '\0');
-    for (size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-        check(n > 0, where.c_str(), "reading failed at byte ", done, ": ",
-              n == 0 ? "the file shrank while being read" : std::strerror(errno));
-        done += size_t(n);
+    const size_t size = size_t(st.st_size);
+    bool parsed = false;
+    if (size == 0) {
+        parsed = model.ParseFromArray("", 0);
+    } else {
+        void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        check(addr != MAP_FAILED, where.c_str(), "cannot map the file: ", std::strerror(errno));
+        parsed = model.ParseFromArray(addr, int(size));
+        ::munmap(addr, size);
     }
-    return bytes;
+    check(parsed, where.c_str(), "not a valid ONNX protobuf (", size,
+          " bytes: truncated, corrupt or another format)");
 }
 
 bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
@@ -97,11 +103,9 @@ bool onnx_supported() { return true; }
 
 NamedTensors read_onnx(const std::string& path, const OnnxReadOptions& options) {
     const std::string where = "read_onnx: " + path;
-    const std::string bytes = slurp(path, where);
-
-    onnx::ModelProto model;
-    check(model.ParseFromArray(bytes.data(), int(bytes.size())), where.c_str(),
-          "not a valid ONNX protobuf (", bytes.size(), " bytes: truncated, corrupt or another format)");
+    auto owner = std::make_shared<onnx::ModelProto>();
+    onnx::ModelProto& model = *owner;
+    parse_file(path, where, model);
     check(model.has_graph(), where.c_str(), "the model has no graph (is this an ONNX model file?)");
     const onnx::GraphProto& graph = model.graph();
     check(graph.sparse_initializer_size() == 0, where.c_str(), "the graph has ", graph.sparse_initializer_size(),
@@ -112,6 +116,7 @@ NamedTensors read_onnx(const std::string& path, const OnnxReadOptions& options) 
     TensorContext ctx;
     ctx.where = where;
     ctx.model_dir = std::filesystem::path(path).parent_path().string();
+    ctx.owner = owner;
 
     NamedTensors out;
     out.metadata["format"] = "onnx";

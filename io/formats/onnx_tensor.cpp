@@ -209,6 +209,12 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& label, con
             for (size_t i = 0; i < raw.size(); ++i)
                 check(static_cast<unsigned char>(raw[i]) <= 1, where, label, ": BOOL element ", i, " is byte ",
                       int(static_cast<unsigned char>(raw[i])), ", expected 0 or 1");
+        if (ctx.owner && nbytes && reinterpret_cast<uintptr_t>(raw.data()) % itemsize == 0) {
+            auto* keep = new std::shared_ptr<const void>(ctx.owner);
+            auto release = [](void*, void* context) { delete static_cast<std::shared_ptr<const void>*>(context); };
+            StoragePtr storage = Storage::wrap(const_cast<char*>(raw.data()), nbytes, Device::cpu(), release, keep);
+            return Tensor::from_storage(std::move(storage), shape, contiguous_strides(shape), 0, *dtype);
+        }
         Tensor out = Tensor::empty(shape, *dtype);
         if (nbytes) std::memcpy(out.raw_data(), raw.data(), nbytes);
         return out;

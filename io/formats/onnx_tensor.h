@@ -14,6 +14,7 @@
 #endif
 #include <onnx/onnx_pb.h>
 
+#include <memory>
 #include <string>
 
 #include "core/tensor.h"
@@ -23,6 +24,9 @@ namespace graft::io::onnx_detail {
 struct TensorContext {
     std::string where;      // "read_onnx: <path>", the start of every message
     std::string model_dir;  // the folder external data locations are relative to
+    // The parsed model, when set: raw_data tensors then view the protobuf's own
+    // bytes (kept alive by each tensor) instead of copying them.
+    std::shared_ptr<const void> owner;
 };
 
 // The ONNX DataType's name ("FLOAT", "INT8", ...), or "data_type N" for an unknown value.

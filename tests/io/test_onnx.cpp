@@ -57,6 +57,13 @@ TEST_CASE("read_onnx: torch export with TrainingMode.PRESERVE keeps every state_
     CHECK(onnx.metadata.at("ir_version") == "7");
     CHECK(onnx.metadata.at("opset") == "13");
     require_same(onnx, io::read_safetensors(fixture("small_train.onnx.ref.safetensors")));
+    // A tensor viewing the parsed message keeps it alive after the NamedTensors is gone.
+    Tensor kept;
+    {
+        const NamedTensors again = io::read_onnx(fixture("small_train.onnx"));
+        kept = again.at("fc.weight");
+    }
+    CHECK(same_bytes(kept, state.at("fc.weight")));
 }
 
 TEST_CASE("read_onnx: eval export (BatchNorm folded into the Conv by torch), initializers as inputs or not",
