@@ -8,9 +8,12 @@
 #   benchmarks/transfer/run.sh                                # batch 32, 128x128
 #   SIZE=224 STEPS=5 benchmarks/transfer/run.sh               # the ImageNet size
 #   STEPS=2 WARMUP=1 ROUNDS=1 SIZE=64 benchmarks/transfer/run.sh   # a smoke run
+#   IMPL=torch benchmarks/transfer/run.sh                     # the same in PyTorch
 #
-# Environment: BUILD_DIR (default build), JOBS (2), THREADS (2), BATCH (32),
-# SIZE (128), STEPS (10), WARMUP (2), ROUNDS (3).
+# Environment: IMPL (graft, or torch: torch_frozen_cost.py with TORCH_PYTHON,
+# default /work/torch2-venv/bin/python, which has torchvision), BUILD_DIR (default
+# build), JOBS (2), THREADS (2), BATCH (32), SIZE (128), STEPS (10), WARMUP (2),
+# ROUNDS (3).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,26 +27,31 @@ size=${SIZE:-128}
 steps=${STEPS:-10}
 warmup=${WARMUP:-2}
 rounds=${ROUNDS:-3}
+impl=${IMPL:-graft}
 
-[[ -f $build/CMakeCache.txt ]] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$jobs" --target frozen_cost >&2
-bench="$build/benchmarks/transfer/frozen_cost"
+if [[ $impl == torch ]]; then
+    bench_cmd=("${TORCH_PYTHON:-/work/torch2-venv/bin/python}" "$here/torch_frozen_cost.py")
+else
+    [[ -f $build/CMakeCache.txt ]] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" -j "$jobs" --target frozen_cost >&2
+    bench_cmd=("$build/benchmarks/transfer/frozen_cost")
+fi
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for ((round = 1; round <= rounds; ++round)); do
     for mode in full frozen forward; do
         echo "round $round: $mode" >&2
-        "$bench" --mode "$mode" --batch "$batch" --size "$size" --steps "$steps" --warmup "$warmup" \
+        "${bench_cmd[@]}" --mode "$mode" --batch "$batch" --size "$size" --steps "$steps" --warmup "$warmup" \
             --threads "$threads" | awk '!/^#/ && NF == 6' >>"$results"
     done
 done
 
 # Best round per mode (lowest median time; peak RSS from the same process).
-awk -v batch="$batch" -v size="$size" -v threads="$threads" -v steps="$steps" -v rounds="$rounds" '
+awk -v impl="$impl" -v batch="$batch" -v size="$size" -v threads="$threads" -v steps="$steps" -v rounds="$rounds" '
     { if (!($1 in t) || $2 < t[$1]) { t[$1] = $2; lo[$1] = $3; rss[$1] = $4; built[$1] = $5; p[$1] = $6 } }
     END {
-        printf "ResNet-18, 10 classes, batch %d of 3x%dx%d, %d thread(s), median of %d steps, best of %d rounds\n\n", batch, size, size, threads, steps, rounds
+        printf "%s: ResNet-18, 10 classes, batch %d of 3x%dx%d, %d thread(s), median of %d steps, best of %d rounds\n\n", impl, batch, size, size, threads, steps, rounds
         print "| mode | trainable params | step (s) | min (s) | vs full | peak RSS (MiB) | vs full | RSS above the built model (MiB) | vs full |"
         print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
         n = split("full frozen forward", modes, " ")
