@@ -97,7 +97,9 @@ NamedTensors lora_state_dict(const nn::Module& model);
 // Loads adapters written by save_lora or PEFT (keys with or without the
 // "base_model.model." prefix) into a model that apply_lora gave the same
 // targets. Every LoRA layer must find both tensors with its shapes and every
-// file entry must find a layer; otherwise an Error lists each missing,
+// file entry must find a layer, or be a tensor of a module the config lists in
+// modules_to_save (PEFT saves a new head whole; it loads into the model's tensor
+// of that name); otherwise an Error lists each missing,
 // unexpected and mismatched key with both shapes, and nothing is loaded. The
 // alpha (lora_alpha / alpha_pattern) of the file's adapter_config metadata is
 // adopted; PEFT's own files keep that in adapter_config.json beside them, which

@@ -86,6 +86,23 @@ std::optional<double> config_alpha(const nlohmann::json& config, const std::stri
     return std::nullopt;
 }
 
+// Whether tensor `name` ("head.0.weight") lies in a module the config lists in
+// modules_to_save, matched as PEFT matches module names: some ancestor path
+// ("head", "head.0") equals the entry or ends with "." + entry.
+bool in_modules_to_save(const nlohmann::json& config, const std::string& name) {
+    if (!config.is_object()) return false;
+    auto it = config.find("modules_to_save");
+    if (it == config.end() || !it->is_array()) return false;
+    auto names_module = [](const std::string& module, const std::string& m) {
+        return module == m || (module.size() > m.size() && module.compare(module.size() - m.size(), m.size(), m) == 0 &&
+                               module[module.size() - m.size() - 1] == '.');
+    };
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1))
+        for (const auto& entry : *it)
+            if (entry.is_string() && names_module(name.substr(0, dot), entry.get<std::string>())) return true;
+    return false;
+}
+
 }  // namespace
 
 NamedTensors lora_state_dict(const nn::Module& model) {
@@ -144,9 +161,21 @@ void load_lora(nn::Module& model, const std::string& path) {
                 copies.push_back({dst, &src});
         }
     }
+    // Entries outside the adapters: PEFT's modules_to_save (a new head saved whole) load
+    // into the model's tensor of that name; anything else is unexpected.
+    const NamedTensors own = model.state_dict();
     std::vector<std::string> unexpected;
-    for (const auto& [key, t] : file)
-        if (!used.count(key)) unexpected.push_back(key + " " + shape_str(t.shape()));
+    for (const auto& [name, key] : by_model_name) {
+        if (used.count(key)) continue;
+        const Tensor& src = file.at(key);
+        const Tensor* dst = in_modules_to_save(config, name) ? own.find(name) : nullptr;
+        if (dst == nullptr)
+            unexpected.push_back(key + " " + shape_str(src.shape()));
+        else if (dst->shape() != src.shape())
+            mismatched.push_back(cat_str(key, ": model ", shape_str(dst->shape()), ", file ", shape_str(src.shape())));
+        else
+            copies.push_back({*dst, &src});
+    }
     if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
         std::ostringstream os;
         os << "load_lora: " << path << " does not match the model's LoRA layers (missing " << missing.size()

@@ -344,3 +344,23 @@ TEST_CASE("LoRA on ResNet-18's layer4 convs by glob: start equal, adapters chang
     transfer::merge_lora(*model);
     CHECK(rel_err((*model)(x).detach(), adapted) <= 1e-5);
 }
+
+TEST_CASE("load_lora: PEFT's modules_to_save entries load into the model's own tensors", "[lora]") {
+    testing::TempDir dir("lora_mts");
+    auto net = std::make_shared<Net>();
+    transfer::apply_lora(*net, {.rank = 2, .target_modules = {"fc1"}});
+    NamedTensors peft;  // as PEFT 0.13.2 saves modules_to_save=["head"]: the head whole, plain names
+    peft.set("base_model.model.head.0.bias", full({3}, 0.5));
+    peft.set("base_model.model.head.0.weight", full({3, 8}, 0.25));
+    peft.set("base_model.model.fc1.lora_A.weight", full({2, 144}, 1.0));
+    peft.set("base_model.model.fc1.lora_B.weight", full({16, 2}, 2.0));
+    io::write_safetensors(dir.file("adapter_model.safetensors"), peft, {{"format", "pt"}});
+    // Without modules_to_save in the config the head entries are unexpected.
+    CHECK_THROWS_WITH(transfer::load_lora(*net, dir.file("adapter_model.safetensors")),
+                      Contains("unexpected  base_model.model.head.0.weight [3, 8]"));
+    dir.write("adapter_config.json", R"({"peft_type": "LORA", "r": 2, "lora_alpha": 4, "modules_to_save": ["head"]})");
+    transfer::load_lora(*net, dir.file("adapter_model.safetensors"));
+    CHECK(net->submodule("head.0")->tensor("weight").max().item<float>() == 0.25f);
+    CHECK(net->submodule("head.0")->tensor("bias").min().item<float>() == 0.5f);
+    CHECK(transfer::lora_layers(*net)[0].second->weight_B().max().item<float>() == 2.0f);
+}
