@@ -105,7 +105,7 @@ void attach_lora_hook(const std::shared_ptr<LoraLayer>& layer) {
 
 // ---- Linear -------------------------------------------------------------------------
 
-LoraLinear::LoraLinear(std::shared_ptr<nn::Linear> base_, const LoraConfig& config, Generator* gen)
+LoraLinear::LoraLinear(Key, std::shared_ptr<nn::Linear> base_, const LoraConfig& config, Generator* gen)
     : LoraLayer("LoraLinear", base_, config), base(std::move(base_)) {
     auto a = std::make_shared<nn::Linear>(base->in_features, config.rank, false);   // [r, in]
     auto b = std::make_shared<nn::Linear>(config.rank, base->out_features, false);  // [out, r]
@@ -122,7 +122,7 @@ Tensor LoraLinear::delta_weight() const {
 
 // ---- Conv2d -------------------------------------------------------------------------
 
-LoraConv2d::LoraConv2d(std::shared_ptr<nn::Conv2d> base_, const LoraConfig& config, Generator* gen)
+LoraConv2d::LoraConv2d(Key, std::shared_ptr<nn::Conv2d> base_, const LoraConfig& config, Generator* gen)
     : LoraLayer("LoraConv2d", base_, config), base(std::move(base_)) {
     check(base->options.groups == 1, "LoraConv2d", "grouped convolutions (groups=", base->options.groups,
           ") are not supported: ", base->extra_repr());
@@ -146,14 +146,14 @@ Tensor LoraConv2d::delta_weight() const {
 
 std::shared_ptr<LoraLinear> make_lora_linear(std::shared_ptr<nn::Linear> base, const LoraConfig& config,
                                              Generator* gen) {
-    auto layer = std::make_shared<LoraLinear>(std::move(base), config, gen);
+    auto layer = std::make_shared<LoraLinear>(LoraLayer::Key(), std::move(base), config, gen);
     attach_lora_hook(layer);
     return layer;
 }
 
 std::shared_ptr<LoraConv2d> make_lora_conv2d(std::shared_ptr<nn::Conv2d> base, const LoraConfig& config,
                                              Generator* gen) {
-    auto layer = std::make_shared<LoraConv2d>(std::move(base), config, gen);
+    auto layer = std::make_shared<LoraConv2d>(LoraLayer::Key(), std::move(base), config, gen);
     attach_lora_hook(layer);
     return layer;
 }

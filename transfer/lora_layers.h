@@ -58,9 +58,25 @@ struct LoraConfig {
     double dropout = 0.0;
 };
 
+class LoraLinear;
+class LoraConv2d;
+// Builds the wrapper and hooks it into `base` (whose forward now includes the
+// update). Errors: rank < 1, dropout outside [0, 1), a non-finite alpha.
+std::shared_ptr<LoraLinear> make_lora_linear(std::shared_ptr<nn::Linear> base, const LoraConfig& config,
+                                             Generator* gen = nullptr);
+std::shared_ptr<LoraConv2d> make_lora_conv2d(std::shared_ptr<nn::Conv2d> base, const LoraConfig& config,
+                                             Generator* gen = nullptr);
+
 // What LoraLinear and LoraConv2d share: the children, scaling, the hook, merging.
 class LoraLayer : public nn::Module {
 public:
+    // Only make_lora_linear / make_lora_conv2d can build one: a layer made without
+    // its hook would leave calls of the base layer without the update.
+    class Key {
+        Key() = default;
+        friend std::shared_ptr<LoraLinear> make_lora_linear(std::shared_ptr<nn::Linear>, const LoraConfig&, Generator*);
+        friend std::shared_ptr<LoraConv2d> make_lora_conv2d(std::shared_ptr<nn::Conv2d>, const LoraConfig&, Generator*);
+    };
     ~LoraLayer() override;
 
     // (*base_layer)(x): the base's forward hook adds the update (unless merged).
@@ -113,8 +129,7 @@ private:
 
 class LoraLinear : public LoraLayer {
 public:
-    // Use make_lora_linear (the hook needs the shared_ptr).
-    LoraLinear(std::shared_ptr<nn::Linear> base, const LoraConfig& config, Generator* gen);
+    LoraLinear(Key, std::shared_ptr<nn::Linear> base, const LoraConfig& config, Generator* gen);
     Tensor delta_weight() const override;
     Tensor base_weight() const override { return base->weight; }
     std::shared_ptr<nn::Linear> base;
@@ -122,18 +137,12 @@ public:
 
 class LoraConv2d : public LoraLayer {
 public:
-    // Use make_lora_conv2d. Error for groups != 1.
-    LoraConv2d(std::shared_ptr<nn::Conv2d> base, const LoraConfig& config, Generator* gen);
+    // Error for groups != 1.
+    LoraConv2d(Key, std::shared_ptr<nn::Conv2d> base, const LoraConfig& config, Generator* gen);
     Tensor delta_weight() const override;
     Tensor base_weight() const override { return base->weight; }
     std::shared_ptr<nn::Conv2d> base;
 };
 
-// Builds the wrapper and hooks it into `base` (whose forward now includes the
-// update). Errors: rank < 1, dropout outside [0, 1), a non-finite alpha.
-std::shared_ptr<LoraLinear> make_lora_linear(std::shared_ptr<nn::Linear> base, const LoraConfig& config,
-                                             Generator* gen = nullptr);
-std::shared_ptr<LoraConv2d> make_lora_conv2d(std::shared_ptr<nn::Conv2d> base, const LoraConfig& config,
-                                             Generator* gen = nullptr);
 
 }  // namespace graft::transfer
