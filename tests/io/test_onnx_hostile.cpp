@@ -108,6 +108,37 @@ TEST_CASE("read_onnx: a truncated model is an error or a consistent prefix, neve
     require_error([&] { io::read_onnx(dir.write("text.onnx", "hello, this is not protobuf\n")); }, {"text.onnx"});
 }
 
+TEST_CASE("read_onnx: lying protobuf lengths and flipped bytes: an Error or a load, never a crash", "[io][onnx]") {
+    graft::testing::TempDir dir;
+    // fc.weight's raw_data (field 9, 2880 bytes: tag 0x4a, varint c0 16) claims 16383 bytes.
+    const std::string bytes = read_bytes(fixture("small_train.onnx"));
+    const std::string tag("\x4a\xc0\x16", 3);
+    const size_t at = bytes.find(tag);
+    REQUIRE(at != std::string::npos);
+    std::string lying = bytes;
+    lying.replace(at, 3, std::string("\x4a\xff\x7f", 3));
+    require_error([&] { io::read_onnx(dir.write("lying.onnx", lying)); }, {"lying.onnx", "not a valid ONNX protobuf"});
+    // Every byte of the typed-fields model set to 0x00 and to 0xff.
+    const std::string typed = read_bytes(fixture("typed.onnx"));
+    int loaded = 0, refused = 0;
+    for (size_t i = 0; i < typed.size(); ++i) {
+        for (char v : {'\x00', '\xff'}) {
+            std::string b = typed;
+            b[i] = v;
+            try {
+                const NamedTensors t = io::read_onnx(dir.write("flip.onnx", b), {.include_constants = true});
+                for (const auto& [name, x] : t) CHECK(x.numel() >= 0);
+                ++loaded;
+            } catch (const Error& e) {
+                CHECK_THAT(e.what(), Contains("flip.onnx"));
+                ++refused;
+            }
+        }
+    }
+    CHECK(refused > 100);
+    CHECK(loaded > 0);
+}
+
 TEST_CASE("read_onnx: Debian libonnx-testdata pytorch-converted cases whose operators the zoo covers",
           "[io][onnx]") {
     std::ifstream in(fixture("testdata.json"));
