@@ -167,3 +167,14 @@ TEST_CASE("train_baseline stops at its budget; the comparison warns of negative 
     CHECK_THAT(good, Catch::Contains("+25.00 points"));
     CHECK(good.find("WARNING") == std::string::npos);
 }
+
+TEST_CASE("Finetuner: early stopping ends a phase that stops improving and keeps its best weights", "[finetuner]") {
+    auto o = recipe(true);
+    o.phases = {{.name = "probe", .epochs = 6, .trainable = {"fc2"}, .lr = 0.0, .weight_decay = 0}};
+    o.early_stopping_patience = 1;
+    transfer::Finetuner tuner(tiny_cnn(4), o);
+    auto r = tuner.run(random_images(12, 1), random_images(6, 2));
+    REQUIRE(r.phases.size() == 1);
+    CHECK(r.phases[0].epochs.size() == 2);  // lr 0: epoch 2 is no better than epoch 1, patience 1
+    CHECK(r.phases[0].best_epoch == 1);
+}

@@ -17,6 +17,7 @@
 #include "nn/models/stages.h"
 #include "nn/optim/adamw.h"
 #include "nn/optim/schedule.h"
+#include "transfer/early_stopping.h"
 #include "transfer/feature_cache.h"
 #include "transfer/freeze.h"
 #include "transfer/lora.h"
@@ -302,8 +303,13 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
                                      .string();
             fo.resume = o.resume;
         }
-        // Early stopping on evaluation accuracy: the best epoch's weights come back.
-        NamedTensors best_state;
+        // Early stopping on evaluation accuracy: the best epoch's weights come back
+        // (transfer/early_stopping.h), also when the phase runs to its end.
+        std::unique_ptr<EarlyStopping> stopper;
+        if (o.early_stopping_patience > 0)
+            stopper = std::make_unique<EarlyStopping>(
+                *model_, EarlyStoppingOptions{.monitor = "val_acc", .patience = o.early_stopping_patience,
+                                              .best_path = with_suffix(o.best_path, ph.name)});
         double best = -1;
         int64_t best_epoch = 0;
         fo.on_epoch_end = [&](const EpochResult& e) {
@@ -314,19 +320,15 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
             if (e.val_acc > best) {
                 best = e.val_acc;
                 best_epoch = e.epoch;
-                if (o.early_stopping_patience > 0) {
-                    best_state = NamedTensors();
-                    for (const auto& [n, t] : model_->state_dict()) best_state.set(n, t.clone());
-                }
             }
-            return o.early_stopping_patience <= 0 || e.epoch - best_epoch < o.early_stopping_patience;
+            return stopper ? (*stopper)(e) : true;
         };
         FitResult fr = fit(*ss.driven, opt, ss.train_src, ss.eval_src, fo);
-        if (o.early_stopping_patience > 0 && !best_state.empty() && !fr.epochs.empty() &&
-            best_epoch != fr.epochs.back().epoch) {
-            model_->load_state_dict(best_state);
+        if (stopper && !fr.epochs.empty() && stopper->best_epoch() != fr.epochs.back().epoch) {
+            stopper->restore();
             if (o.verbose)
-                std::printf("early stopping: restored epoch %lld (eval acc %.4f)\n", (long long)best_epoch, best);
+                std::printf("early stopping: restored epoch %lld (eval acc %.4f)\n", (long long)stopper->best_epoch(),
+                            stopper->best());
         }
         pr.epochs = fr.epochs;
         pr.best_val_acc = best;

@@ -81,7 +81,8 @@ struct FinetuneOptions {
     std::vector<std::string> keep_frozen;   // parameter patterns frozen in every phase (transfer/freeze.h)
     int64_t lora_rank = 0;                  // > 0: LoRA on the trainable stages instead of unfreezing them
     double lora_alpha = 16;
-    int64_t early_stopping_patience = 0;    // > 0: per phase, on validation accuracy
+    int64_t early_stopping_patience = 0;    // > 0: per phase, on validation accuracy; best weights restored
+    std::string best_path;                  // with early stopping: each phase's best model (.safetensors, phase in the name)
     std::string out_path;                   // final model + recipe (.safetensors)
     std::string checkpoint_dir;             // per-phase checkpoints for resume; empty: none
     bool resume = false;
