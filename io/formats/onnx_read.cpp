@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "io/formats/onnx_tensor.h"
 
@@ -58,8 +59,16 @@ bool is_default_domain(const std::string& domain) { return domain.empty() || dom
 // A Constant node's value as a tensor, or an undefined Tensor for the kinds
 // Graft has no dtype for (strings, sparse).
 Tensor constant_value(const onnx::NodeProto& node, const std::string& label, const TensorContext& ctx) {
+    using A = onnx::AttributeProto;
+    static const std::map<std::string, A::AttributeType> kinds = {
+        {"value", A::TENSOR}, {"value_float", A::FLOAT}, {"value_floats", A::FLOATS},
+        {"value_int", A::INT}, {"value_ints", A::INTS}};
     for (const auto& attr : node.attribute()) {
         const std::string& name = attr.name();
+        const auto kind = kinds.find(name);
+        if (kind != kinds.end())
+            check(!attr.has_type() || attr.type() == kind->second, ctx.where.c_str(), label, ": attribute '", name,
+                  "' has type ", A::AttributeType_Name(attr.type()), ", expected ", A::AttributeType_Name(kind->second));
         if (name == "value") {
             check(attr.has_t(), ctx.where.c_str(), label, ": attribute 'value' holds no tensor");
             return onnx_detail::tensor_from_proto(attr.t(), label, ctx);

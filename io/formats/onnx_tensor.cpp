@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -106,7 +107,8 @@ void read_external(const TensorProto& proto, const std::string& label, const Ten
     check(location.has_value(), where, label, ": external data without a \"location\"");
     const fs::path file = external_path(*location, label, ctx);
 
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    // `file` is canonical: O_NOFOLLOW refuses a symlink put in its place since the check.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     check(fd >= 0, where, label, ": cannot open external data file '", file.string(), "': ", std::strerror(errno));
     FdCloser closer{fd};
     struct stat st {};

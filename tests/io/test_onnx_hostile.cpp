@@ -80,6 +80,9 @@ TEST_CASE("read_onnx: types, names and structures Graft does not read are named"
     require_error([&] { io::read_onnx(hostile("no_name")); }, {"initializer 0 has no name"});
     require_error([&] { io::read_onnx(hostile("sparse")); }, {"sparse initializer", "'sv'"});
     require_error([&] { io::read_onnx(hostile("no_graph")); }, {"no_graph.onnx", "has no graph"});
+    CHECK(io::read_onnx(hostile("constant_type")).empty());  // Constant nodes are only read when asked
+    require_error([&] { io::read_onnx(hostile("constant_type"), {.include_constants = true}); },
+                  {"Constant node 'bc'", "'value_float' has type INTS, expected FLOAT"});
     require_error([&] { io::read_onnx(fixture("no_such.onnx")); }, {"no_such.onnx", "cannot open"});
     require_error([&] { io::read_onnx(fixture("hostile")); }, {"not a regular file"});
 }
