@@ -49,6 +49,48 @@ bool any_glob(const std::vector<std::string>& patterns, const std::string& name)
     return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return glob_match(p, name); });
 }
 
+// Why `src` cannot become `dst`'s data as it is, or "" when it can (the overlap
+// with other shared sources is checked by the caller).
+std::string copy_reason(const Tensor& dst, const Tensor& src) {
+    if (src.dtype() != dst.dtype()) return cat_str("dtype ", dtype_name(src.dtype()), " differs");
+    if (src.device() != dst.device()) return cat_str("on ", src.device().str());
+    if (!src.is_contiguous()) return "not contiguous";
+    // Kernels need no more than element alignment (views at any offset are
+    // normal tensors), but no less: a float read from an odd address is UB.
+    if (reinterpret_cast<uintptr_t>(src.raw_data()) % element_size(src.dtype()) != 0) return "misaligned";
+    return "";
+}
+
+// Sharing two sources whose bytes overlap (tied weights in a file, views of one
+// storage) would tie the model's tensors together where the copy keeps them
+// apart: the first of them in the model's order is shared, the rest copied.
+void copy_overlapping(std::vector<std::pair<const Tensor*, std::string*>>& candidates) {
+    struct Span { uintptr_t begin, end; size_t order; };
+    std::vector<Span> spans;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+        const Tensor& t = *candidates[i].first;
+        const auto begin = reinterpret_cast<uintptr_t>(t.raw_data());
+        spans.push_back({begin, begin + size_t(t.numel()) * element_size(t.dtype()), i});
+    }
+    std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.order < b.order;
+    });
+    // Walk in address order; within a cluster of overlapping spans keep the
+    // earliest in the model's order.
+    for (size_t i = 0; i < spans.size();) {
+        size_t j = i + 1;
+        uintptr_t end = spans[i].end;
+        while (j < spans.size() && spans[j].begin < end && spans[j].end > spans[j].begin) end = std::max(end, spans[j++].end);
+        if (j - i > 1) {
+            size_t keep = i;
+            for (size_t k = i; k < j; ++k) keep = spans[k].order < spans[keep].order ? k : keep;
+            for (size_t k = i; k < j; ++k)
+                if (k != keep) *candidates[spans[k].order].second = "overlaps another shared source";
+        }
+        i = j;
+    }
+}
+
 }  // namespace
 
 // The skip globs read as every pattern in transfer/ does (name_pattern.h): '*',
@@ -65,6 +107,12 @@ int64_t LoadReport::loaded_elements() const {
     return n;
 }
 
+int64_t LoadReport::shared_count() const {
+    return int64_t(std::count_if(loaded.begin(), loaded.end(), [](const Loaded& l) { return l.shared; }));
+}
+
+int64_t LoadReport::copied_count() const { return int64_t(loaded.size()) - shared_count(); }
+
 std::string LoadReport::table(bool all_entries) const {
     struct Row { std::string status, name, shape, note; };
     std::vector<Row> rows;
@@ -74,6 +122,7 @@ std::string LoadReport::table(bool all_entries) const {
         if (l.source_name != l.name) note = "from " + l.source_name;
         if (l.source_dtype != l.dtype)
             note += cat_str(note.empty() ? "" : "; ", dtype_name(l.source_dtype), " -> ", dtype_name(l.dtype));
+        if (!l.copy_reason.empty()) note += cat_str(note.empty() ? "" : "; ", "copied, not shared: ", l.copy_reason);
         if (all_entries || !note.empty()) rows.push_back({"loaded", l.name, shape_text(l.shape), note});
     }
     for (const Entry& e : missing) rows.push_back({"MISSING", e.name, shape_text(e.shape), "not in the source"});
@@ -88,7 +137,12 @@ std::string LoadReport::table(bool all_entries) const {
     std::ostringstream os;
     os << "loaded " << loaded.size() << " (" << loaded_elements() << " elements), missing " << missing.size()
        << ", unexpected " << unexpected.size() << ", mismatched " << mismatched.size() << ", skipped "
-       << skipped.size() << ", kept " << kept.size() << ", renamed " << renamed << "\n";
+       << skipped.size() << ", kept " << kept.size() << ", renamed " << renamed;
+    if (const int64_t shared = shared_count(); shared > 0 || std::any_of(loaded.begin(), loaded.end(), [](const Loaded& l) {
+            return !l.copy_reason.empty();
+        }))
+        os << "; shared " << shared << ", copied " << copied_count();
+    os << "\n";
     size_t w_status = 6, w_name = 4, w_shape = 5;
     for (const Row& r : rows) {
         w_status = std::max(w_status, r.status.size());
@@ -171,8 +225,36 @@ LoadReport load_pretrained(nn::Module& model, const NamedTensors& source, const 
                             "), nothing was loaded\n", table));
     }
 
+    // copies[i] is report.loaded[i]. With share_memory, decide which share
+    // before touching anything.
+    if (options.share_memory) {
+        std::vector<std::pair<const Tensor*, std::string*>> candidates;
+        for (size_t i = 0; i < copies.size(); ++i) {
+            LoadReport::Loaded& l = report.loaded[i];
+            l.copy_reason = copy_reason(copies[i].first, *copies[i].second);
+            if (l.copy_reason.empty() && copies[i].second->numel() > 0) candidates.emplace_back(copies[i].second, &l.copy_reason);
+        }
+        copy_overlapping(candidates);
+        for (size_t i = 0; i < copies.size(); ++i) report.loaded[i].shared = report.loaded[i].copy_reason.empty();
+    }
+
+    // state_dict() holds detached handles: a copy into one reaches the model's
+    // storage, but set_data must go to the model's own handle (the TensorImpl
+    // its layer member and the registry share). Once one is set, copies go
+    // through those handles too, so that a tensor registered under two names
+    // ends as the copy-only load leaves it (the last entry wins).
+    std::map<std::string, Tensor> handles;
+    if (report.shared_count() > 0) {
+        for (auto& [name, t] : model.named_parameters()) handles.emplace(name, t);
+        for (auto& [name, t] : model.named_buffers()) handles.emplace(name, t);
+    }
     NoGradGuard no_grad;
-    for (auto& [t, src] : copies) t.copy_(src->device() == t.device() ? *src : src->to(t.device()));
+    for (size_t i = 0; i < copies.size(); ++i) {
+        const Tensor& t = handles.empty() ? copies[i].first : handles.at(report.loaded[i].name);
+        const Tensor& src = *copies[i].second;
+        if (report.loaded[i].shared) t.set_data(src);
+        else t.copy_(src.device() == t.device() ? src : src.to(t.device()));
+    }
     return report;
 }
 

@@ -6,6 +6,9 @@
 //                                           {.skip = {"fc.*"}});          // new head stays
 //   std::cout << report.table();
 //
+//   // Zero-copy: the parameters use the file's (copy-on-write) memory map.
+//   transfer::load_pretrained(*model, "model.safetensors", {.share_memory = true});
+//
 //   // A BertForPreTraining file into a bare encoder: drop "bert.", old gamma/beta names,
 //   // ignore the pretraining heads, tolerate the missing pooler.
 //   transfer::load_pretrained(*bert, sd, {.strict = false, .strip_prefixes = {"bert."},
@@ -32,6 +35,28 @@
 // strict (the default) makes missing or unexpected entries an Error. Errors are
 // raised before anything is copied, carry the report's table, and name the
 // model type (and the file, for the path overload).
+//
+// share_memory (off by default) loads without a copy where it can: a source
+// tensor that already has the model tensor's dtype, device and shape, is
+// contiguous, aligned to its element size and overlaps no other shared source
+// becomes the model tensor's data (Tensor::set_data: the parameter object, the
+// layer's member and the optimizer's handle stay the same; only what they point
+// at changes). Everything else is copied as without the option, and each loaded
+// entry says which it was (Loaded::shared, LoadReport::shared_count; the table
+// gives the reason a tensor was copied). What sharing means:
+//   - from a file (the path overload, or io::read_weights' tensors): the model
+//     uses the reader's private copy-on-write map of the file. Training writes
+//     to private pages, never to the file; the map lives as long as any tensor
+//     uses it. Loading takes no time and no memory until pages are touched.
+//     Caveat, and why this is not the default: until a page is written, the
+//     map follows the file, so a file rewritten in place (truncated and
+//     written, as Python's open(path, "wb") and torch.save do) while the model
+//     lives changes its weights or, when shorter, makes reading them a SIGBUS.
+//     Graft's own writers replace files by rename (io/formats/atomic_file.h),
+//     which is safe.
+//   - from tensors in memory: the model and the caller's tensors then hold the
+//     same bytes, and a write through one is seen by the other (as PyTorch's
+//     load_state_dict(assign=True)).
 //
 // The path overload reads by content, not by name: a zip ("PK\3\4") or pickle
 // (0x80) start is a PyTorch file (io::read_pytorch: .pth, .pt, .bin), an 8-byte
@@ -62,6 +87,7 @@ struct LoadOptions {
     std::vector<std::string> skip = {};        // globs on (renamed) names: "fc.*", "cls.*"
     bool require_num_batches_tracked = false;
     ShapeMismatch on_shape_mismatch = ShapeMismatch::Error;
+    bool share_memory = false;                 // take the source's memory instead of copying (above)
 };
 
 struct LoadReport {
@@ -71,6 +97,8 @@ struct LoadReport {
         Shape shape;
         DType source_dtype;
         DType dtype;              // the model tensor's (converted when different)
+        bool shared = false;      // share_memory: the model tensor now uses the source's memory
+        std::string copy_reason = {};  // share_memory and copied: why ("dtype differs", ...)
     };
     struct Entry {
         std::string name;
@@ -94,6 +122,8 @@ struct LoadReport {
     // Nothing missing, unexpected or mismatched.
     bool ok() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
     int64_t loaded_elements() const;
+    int64_t shared_count() const;  // loaded entries that share the source's memory
+    int64_t copied_count() const;  // loaded entries copied in (all of them without share_memory)
     // A summary line, then a table of every entry that is not a plain load
     // (missing / unexpected / mismatched / skipped / kept / converted or renamed
     // loads), with shapes; with all_entries, every loaded entry too.
