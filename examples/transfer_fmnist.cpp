@@ -114,7 +114,7 @@ int main(int argc, char** argv) try {
     if (pretrained.cache_speedup > 0)
         std::printf("feature caching: trunk ran once (%.1fs); an epoch took %.2fs instead of %.2fs: %.1fx faster\n",
                     pretrained.cache_seconds, pretrained.cached_seconds_per_epoch,
-                    pretrained.cached_seconds_per_epoch + pretrained.trunk_seconds_per_train_epoch,
+                    pretrained.uncached_seconds_per_epoch,
                     pretrained.cache_speedup);
 
     // The same architecture from scratch, same images, same time.

@@ -169,7 +169,7 @@ void run_finetune(const FinetuneArgs& a) {
     if (r.cache_speedup > 0)
         std::printf("feature caching at '%s': %.1fs once; %.2fs per epoch instead of %.2fs (%.1fx)\n",
                     r.cache_stage.c_str(), r.cache_seconds, r.cached_seconds_per_epoch,
-                    r.cached_seconds_per_epoch + r.trunk_seconds_per_train_epoch, r.cache_speedup);
+                    r.uncached_seconds_per_epoch, r.cache_speedup);
 
     nlohmann::ordered_json summary;
     summary["model"] = a.model;

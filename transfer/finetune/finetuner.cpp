@@ -10,9 +10,11 @@
 
 #include "core/autograd/grad_mode.h"
 #include "core/error.h"
+#include "core/ops/join.h"
 #include "core/ops/loss.h"
 #include "core/ops/random.h"
 #include "io/formats/safetensors.h"
+#include "io/datasets/tensor_dataset.h"
 #include "io/loader/data_loader.h"
 #include "nn/models/stages.h"
 #include "nn/optim/adamw.h"
@@ -67,6 +69,14 @@ std::vector<double> geometric(size_t n, double lo, double hi) {
     return lrs;
 }
 
+// The last stage boundary at or before `first` that a cache may stop at: not
+// inside a run of parameter-free stages (Dropout is random in training mode,
+// so it must run in every step as it would without a cache).
+size_t cache_point(nn::Module& model, const std::vector<nn::models::Stage>& stages, size_t first) {
+    while (first > 0 && nn::models::stage_parameters(model, stages[first - 1]).empty()) --first;
+    return first;
+}
+
 BatchNormPolicy parse_batchnorm(const std::string& s) {
     if (s == "follow-freeze") return BatchNormPolicy::FollowFreeze;
     if (s == "always-eval") return BatchNormPolicy::AlwaysEval;
@@ -118,11 +128,21 @@ Finetuner::Finetuner(std::shared_ptr<nn::Module> model, FinetuneOptions options)
 struct Finetuner::Session {
     std::vector<nn::models::Stage> stages;
     size_t first_trained = 0;  // stages [0, first_trained) are frozen in every phase
+    size_t cut = 0;            // with a cache: its features are the output of stage cut - 1
     BatchSource train_src, eval_src;
     std::shared_ptr<nn::Module> driven;  // the model, or its stages from first_trained on
     std::unique_ptr<FeatureCache> train_cache, eval_cache;
     int64_t steps_per_epoch = 0;
     double cache_seconds = 0;
+};
+
+// What one phase trains on: the session's batches, or features computed at the
+// phase's start from the cache through the stages this phase keeps frozen.
+struct Finetuner::PhaseData {
+    BatchSource train_src, eval_src;
+    std::shared_ptr<nn::Module> driven;
+    size_t begin = 0;          // the first stage `driven` runs
+    double derive_seconds = 0;  // computing the phase's features (once)
 };
 
 Finetuner::Session Finetuner::prepare(const io::DatasetPtr& train, const io::DatasetPtr& eval) {
@@ -162,9 +182,10 @@ Finetuner::Session Finetuner::prepare(const io::DatasetPtr& train, const io::Dat
     set_batchnorm_policy(*model_, parse_batchnorm(o.batchnorm));
     ss.steps_per_epoch = (train->size() + o.batch_size - 1) / o.batch_size;
 
-    if (o.cache_features && ss.first_trained > 0) {
+    ss.cut = o.cache_features ? cache_point(*model_, ss.stages, ss.first_trained) : 0;
+    if (ss.cut > 0) {
         const auto t_cache = Clock::now();
-        const size_t cut = ss.first_trained;
+        const size_t cut = ss.cut;
         std::vector<Tensor> trunk_params;
         for (size_t i = 0; i < cut; ++i)
             for (auto& [n, t] : stage_params(*model_, ss.stages[i], false)) trunk_params.push_back(t);
@@ -202,6 +223,36 @@ Finetuner::Session Finetuner::prepare(const io::DatasetPtr& train, const io::Dat
         ss.driven = model_;
     }
     return ss;
+}
+
+Finetuner::PhaseData Finetuner::phase_data(Session& ss, size_t k) {
+    PhaseData pd{ss.train_src, ss.eval_src, ss.driven, ss.cut, 0};
+    if (!ss.train_cache) return pd;
+    size_t first = ss.stages.size();
+    for (const auto& s : options_.phases[k].trainable) first = std::min(first, nn::models::stage_index(ss.stages, s));
+    const size_t begin = cache_point(*model_, ss.stages, first);
+    if (begin <= ss.cut) return pd;
+    // Stages [cut, begin) are frozen during this phase: run them once.
+    const auto t0 = Clock::now();
+    const bool was_training = model_->is_training();
+    model_->eval();
+    auto derive = [&](const FeatureCache& cache) {
+        NoGradGuard no_grad;
+        std::vector<Tensor> parts;
+        const Tensor& f = cache.features();
+        for (int64_t b = 0; b < f.size(0); b += options_.eval_batch_size)
+            parts.push_back(nn::models::run_stages(ss.stages, ss.cut, begin,
+                                                   f.slice(0, b, std::min(f.size(0), b + options_.eval_batch_size))));
+        return std::make_shared<io::TensorDataset>(cat(parts), cache.targets());
+    };
+    auto train_ds = derive(*ss.train_cache);
+    pd.train_src = loader_source(train_ds, options_.batch_size, true, options_.seed, 0);
+    if (ss.eval_cache) pd.eval_src = loader_source(derive(*ss.eval_cache), options_.eval_batch_size, false, 0, 0);
+    model_->train(was_training);
+    pd.driven = std::make_shared<StageRange>(model_, ss.stages, begin, ss.stages.size());
+    pd.begin = begin;
+    pd.derive_seconds = since(t0);
+    return pd;
 }
 
 std::vector<optim::ParamGroup> Finetuner::setup_phase(Session& ss, size_t k, std::string* summary) {
@@ -250,20 +301,26 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
     Session ss = prepare(train, eval);
     FinetuneResult result;
     if (ss.train_cache) {
-        result.cache_stage = ss.stages[ss.first_trained - 1].name;
+        result.cache_stage = ss.stages[ss.cut - 1].name;
         result.cache_seconds = ss.cache_seconds;
         result.cache_loaded = ss.train_cache->loaded_from_disk() && ss.eval_cache->loaded_from_disk();
         result.trunk_seconds_per_train_epoch = ss.train_cache->seconds() + ss.eval_cache->seconds();
     }
 
-    double epoch_seconds = 0;
+    double epoch_seconds = 0, uncached_estimate = 0;
     int64_t epochs_run = 0;
+    PhaseData pd;
     for (size_t k = 0; k < o.phases.size(); ++k) {
         const FinetunePhase& ph = o.phases[k];
         PhaseResult pr;
         pr.name = ph.name;
         const auto t_phase = Clock::now();
         std::vector<optim::ParamGroup> groups = setup_phase(ss, k, &pr.summary);
+        pd = phase_data(ss, k);
+        if (ss.train_cache) pr.cache_stage = ss.stages[pd.begin - 1].name;
+        if (o.verbose && pd.begin > ss.cut)
+            std::printf("this phase keeps stages up to '%s' frozen: their output computed once (%.1fs)\n",
+                        pr.cache_stage.c_str(), pd.derive_seconds);
         if (o.verbose) {
             std::printf("\n== phase %zu/%zu: %s, %lld epochs ==\n%s", k + 1, o.phases.size(), ph.name.c_str(),
                         (long long)ph.epochs, pr.summary.c_str());
@@ -323,7 +380,7 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
             }
             return stopper ? (*stopper)(e) : true;
         };
-        FitResult fr = fit(*ss.driven, opt, ss.train_src, ss.eval_src, fo);
+        FitResult fr = fit(*pd.driven, opt, pd.train_src, pd.eval_src, fo);
         if (stopper && !fr.epochs.empty() && stopper->best_epoch() != fr.epochs.back().epoch) {
             stopper->restore();
             if (o.verbose)
@@ -336,20 +393,23 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
         pr.seconds = since(t_phase);
         for (const auto& e : fr.epochs) {
             epoch_seconds += e.seconds;
+            // Without caching, each epoch would also run the cached trunk and this
+            // phase's frozen stages over the training and evaluation images.
+            uncached_estimate += e.seconds + result.trunk_seconds_per_train_epoch + pd.derive_seconds;
             ++epochs_run;
         }
         result.phases.push_back(std::move(pr));
     }
 
     ClassificationMetrics metrics(o.num_classes, o.class_names);
-    result.val_loss = evaluate(*ss.driven, ss.eval_src, {}, &metrics);
+    result.val_loss = evaluate(*pd.driven, pd.eval_src, {}, &metrics);
     result.val_acc = metrics.accuracy();
     result.metrics = metrics;
     result.seconds = since(t_run);
     if (ss.train_cache && epochs_run > 0) {
         result.cached_seconds_per_epoch = epoch_seconds / double(epochs_run);
-        result.cache_speedup = (result.cached_seconds_per_epoch + result.trunk_seconds_per_train_epoch) /
-                               result.cached_seconds_per_epoch;
+        result.uncached_seconds_per_epoch = uncached_estimate / double(epochs_run);
+        result.cache_speedup = uncached_estimate / epoch_seconds;
     }
 
     if (!o.out_path.empty()) {
@@ -390,9 +450,10 @@ LrFinderResult Finetuner::find_lr(const io::DatasetPtr& train, size_t phase, con
           "-phase recipe");
     Session ss = prepare(train, nullptr);
     std::vector<optim::ParamGroup> groups = setup_phase(ss, phase, nullptr);
+    PhaseData pd = phase_data(ss, phase);
     if (options_.verbose) std::printf("%s", trainable_summary(*model_).c_str());
     optim::AdamW opt(groups, {.lr = options.start_lr, .weight_decay = options_.phases[phase].weight_decay});
-    return transfer::find_lr(*ss.driven, opt, ss.train_src, options);
+    return transfer::find_lr(*pd.driven, opt, pd.train_src, options);
 }
 
 BaselineResult train_baseline(nn::Module& model, const io::DatasetPtr& train, const io::DatasetPtr& eval,

@@ -19,10 +19,15 @@
 // .. _blocks.14) form a trunk whose output does not change during the run.
 // With cache_features, the trunk runs once over the training and evaluation
 // images (transfer/feature_cache.h) and every epoch trains the remaining
-// stages on the cached features. Without augmentation this is exact: the same
-// numbers reach the trainable stages as in the uncached loop; what it saves is
-// the trunk's forward pass in every epoch. FinetuneResult reports the measured
-// trunk time and what the uncached run would have spent on it.
+// stages on the cached features. Within a phase the same holds one level up:
+// the probe phase also keeps _blocks.15 and the head frozen, so at its start
+// their output is computed once from the cache, and its epochs run the
+// classifier alone. Without augmentation this is exact: the same numbers reach
+// the trainable stages as in the uncached loop (a test checks the weights bit
+// for bit); what it saves is the frozen stages' forward pass in every epoch.
+// Parameter-free stages right before a trained one (Dropout, pooling) are left
+// out of the cache: they may be random in training mode. FinetuneResult
+// reports the measured trunk time and what the uncached run would have spent.
 //
 // Each phase is one transfer::fit() run (progress bar, metrics, log, chart,
 // per-epoch checkpoint under checkpoint_dir so a killed run resumes), with
@@ -98,6 +103,7 @@ struct PhaseResult {
     double seconds = 0;
     double best_val_acc = 0;
     int64_t best_epoch = 0;
+    std::string cache_stage;  // this phase's inputs: the output of this stage ("" when not cached)
     std::string summary;  // the trainable table at the start of the phase
 };
 
@@ -110,9 +116,10 @@ struct FinetuneResult {
     // cached epoch, and the trunk time per epoch the uncached loop would add.
     std::string cache_stage;       // the last cached stage ("" when off)
     double cache_seconds = 0;
-    double trunk_seconds_per_train_epoch = 0;
-    double cached_seconds_per_epoch = 0;
-    double cache_speedup = 0;      // (cached + trunk) / cached per epoch
+    double trunk_seconds_per_train_epoch = 0;  // the cached trunk's forward over train + eval data
+    double cached_seconds_per_epoch = 0;       // measured, mean over all epochs
+    double uncached_seconds_per_epoch = 0;     // the same plus the trunk work caching saved (measured parts)
+    double cache_speedup = 0;      // uncached / cached per epoch
     bool cache_loaded = false;
     ClassificationMetrics metrics{1};
 };
@@ -131,7 +138,9 @@ public:
 
 private:
     struct Session;
+    struct PhaseData;
     Session prepare(const io::DatasetPtr& train, const io::DatasetPtr& eval);
+    PhaseData phase_data(Session& session, size_t phase);
     std::vector<optim::ParamGroup> setup_phase(Session& session, size_t phase, std::string* summary);
 
     std::shared_ptr<nn::Module> model_;
