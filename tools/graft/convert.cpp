@@ -49,7 +49,7 @@ void run_convert(const ConvertArgs& a) {
 void add_convert(CLI::App& app) {
     auto args = std::make_shared<ConvertArgs>();
     CLI::App* cmd = app.add_subcommand("convert", "Any weights file Graft reads to safetensors");
-    cmd->add_option("in", args->in, "a .safetensors, .pth/.pt/.bin or *.index.json file")->required();
+    cmd->add_option("in", args->in, "a .safetensors, .pth/.pt/.bin, .onnx or *.index.json file")->required();
     cmd->add_option("out", args->out, "the .safetensors file to write")->required();
     cmd->add_option("--key", args->key, "PyTorch checkpoints: the dict holding the state_dict (default: automatic)");
     cmd->add_flag("--to-float32", args->to_float32, "convert float16, bfloat16 and float64 tensors to float32");

@@ -91,7 +91,7 @@ void run_inspect(const InspectArgs& a) {
 void add_inspect(CLI::App& app) {
     auto args = std::make_shared<InspectArgs>();
     CLI::App* cmd = app.add_subcommand("inspect", "What a weights file holds: format, tensors, dtypes, sizes");
-    cmd->add_option("file", args->file, "a .safetensors, .pth/.pt/.bin or *.index.json file")->required();
+    cmd->add_option("file", args->file, "a .safetensors, .pth/.pt/.bin, .onnx or *.index.json file")->required();
     cmd->add_flag("--json", args->json, "print JSON instead of a table");
     cmd->add_flag("--all", args->all, "list every tensor (default: the first 40)");
     cmd->add_option("--key", args->key, "PyTorch checkpoints: the dict holding the state_dict (default: automatic)");

@@ -132,7 +132,7 @@ void add_predict(CLI::App& app) {
     for (const auto& n : nn::models::zoo_model_names()) known += (known.empty() ? "" : ", ") + n;
     CLI::App* cmd = app.add_subcommand("predict", "Classify images with a pretrained ImageNet model or a fine-tuned one");
     cmd->add_option("--model", args->model, "one of: " + known + " (optional for a graft finetune output)");
-    cmd->add_option("--weights", args->weights, "the pretrained weights (.pth/.pt/.bin or .safetensors)")->required();
+    cmd->add_option("--weights", args->weights, "pretrained weights (.pth/.pt/.bin, .safetensors, .onnx) or a graft finetune output")->required();
     cmd->add_option("--top", args->top, "how many classes to print per image (default 5)");
     cmd->add_flag("--json", args->json, "print JSON instead of text");
     cmd->add_option("images", args->images, "image files (JPEG, PNG, BMP, GIF)")->required();
