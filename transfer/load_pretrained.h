@@ -24,8 +24,9 @@
 // Then each name is matched against the model's state_dict:
 //   loaded      same name, same shape: copied in, converted to the model tensor's
 //               dtype (and device); the report keeps the source's dtype and name.
-//   skipped     matched by a `skip` glob (`*` any run of characters, `?` one
-//               character; tested on the model-side name): ignored in the source,
+//   skipped     matched by a `skip` pattern (transfer/name_pattern.h: a glob with
+//               `*`, `?` and [classes], or "re:<regex>"; tested on the model-side
+//               name): ignored in the source,
 //               and the model's tensor keeps its value without counting as missing.
 //   missing     in the model only. num_batches_tracked is exempt unless
 //               require_num_batches_tracked (files older than torch 0.4.1 lack it).
