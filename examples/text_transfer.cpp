@@ -14,8 +14,9 @@
 // stories truncated to --max-tokens word pieces (default 128, [CLS]/[SEP] counted).
 //   (1) pretrained: the encoder frozen (transfer::freeze); sentence embeddings
 //       (mean pooling over the tokens, L2-normalised, as the folder's modules.json
-//       asks: nn::models::sentence_embedding) computed once under NoGradGuard; a Linear head 384 -> 2 trained on them with AdamW and
-//       class-weighted cross-entropy (weights N / (2 N_c) from the training set;
+//       asks: nn::models::sentence_embedding) computed once under NoGradGuard;
+//       a Linear head 384 -> 2 trained on them with AdamW and class-weighted
+//       cross-entropy (weights N / (2 N_c) from the training set;
 //       nothing is tuned on the test set).
 //   (1b) then (--unfreeze-epochs, default 2; 0 skips) the last of the 6 encoder
 //       layers unfrozen and trained with the head (AdamW, lr 1e-4 / 1e-3) on the
@@ -192,33 +193,30 @@ Tensor labels_of(const Split& s, const std::vector<int64_t>& rows) {
     return from_vector(y);
 }
 
+std::vector<std::vector<int64_t>> chunks(const std::vector<int64_t>& order, int64_t batch) {
+    std::vector<std::vector<int64_t>> out;
+    for (size_t i = 0; i < order.size(); i += size_t(batch))
+        out.emplace_back(order.begin() + long(i), order.begin() + long(std::min(order.size(), i + size_t(batch))));
+    return out;
+}
+
 // Batches of rows of similar length (inference: less padding).
 std::vector<std::vector<int64_t>> length_batches(const Split& s, int64_t batch) {
     std::vector<int64_t> order(size_t(s.size()));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return s.tokens[size_t(a)].size() < s.tokens[size_t(b)].size(); });
-    std::vector<std::vector<int64_t>> out;
-    for (size_t i = 0; i < order.size(); i += size_t(batch))
-        out.emplace_back(order.begin() + long(i), order.begin() + long(std::min(order.size(), i + size_t(batch))));
-    return out;
+    return chunks(order, batch);
 }
 
 // Shuffled batches of rows (training).
 std::vector<std::vector<int64_t>> shuffled_batches(int64_t n, int64_t batch, Generator& gen) {
-    const std::vector<int64_t> order = randperm(n, &gen).to_vector<int64_t>();
-    std::vector<std::vector<int64_t>> out;
-    for (size_t i = 0; i < order.size(); i += size_t(batch))
-        out.emplace_back(order.begin() + long(i), order.begin() + long(std::min(order.size(), i + size_t(batch))));
-    return out;
+    return chunks(randperm(n, &gen).to_vector<int64_t>(), batch);
 }
 
-// Sentence-transformers' embedding of the last hidden states as the model folder's
-// modules.json says (all-MiniLM-L6-v2: mean over the kept tokens, then L2 norm).
-// hidden [B, T, H], mask [B, T] -> [B, H]. The scratch model uses the same.
-Tensor pooled(const Tensor& hidden, const Tensor& mask, const nn::models::SentencePooling& pooling) {
-    return nn::models::sentence_embedding(hidden, mask, pooling);
-}
+// Pooling: sentence-transformers' embedding of the last hidden states as the model
+// folder's modules.json says (all-MiniLM-L6-v2: mean over the kept tokens, then L2
+// norm), nn::models::sentence_embedding; the scratch model pools the same way.
 
 // attention_mask [B, T] -> the additive bias [B, 1, 1, T] a BertLayer takes: 0 where
 // attended, float's lowest value at padding (as BertModel::forward builds it).
@@ -253,14 +251,17 @@ public:
             const Inputs in = pack(s, rows);
             const Tensor bias = attention_bias(in.mask);
             Tensor h = bert_.embeddings->forward(in.ids, Tensor());
-            for (int64_t i = 0; i + 1 < layers; ++i) h = bert_.encoder->layer->at<nn::models::BertLayer>(i)->forward(h, bias);
+            for (int64_t i = 0; i + 1 < layers; ++i)
+                h = bert_.encoder->layer->at<nn::models::BertLayer>(i)->forward(h, bias);
             out.push_back({std::move(rows), in.mask, bias, h});
         }
         return out;
     }
 
     // Sentence vectors of one cached batch through the last layer: [B, H].
-    Tensor top(const LowerStates& b) { return pooled(last_->forward(b.hidden, b.bias), b.mask, pooling_); }
+    Tensor top(const LowerStates& b) {
+        return nn::models::sentence_embedding(last_->forward(b.hidden, b.bias), b.mask, pooling_);
+    }
 
     // Sentence vectors of every cached story, [N, H] in the split's order (eval mode, no gradients).
     Tensor embed(const std::vector<LowerStates>& cache) {
@@ -299,7 +300,7 @@ public:
         head->reset_parameters(&gen);
     }
     Tensor forward(const Inputs& in) {
-        return (*head)(pooled(bert->forward(in.ids, Tensor(), in.mask), in.mask, pooling));
+        return (*head)(nn::models::sentence_embedding(bert->forward(in.ids, Tensor(), in.mask), in.mask, pooling));
     }
 
     const nn::models::SentencePooling pooling;
