@@ -15,14 +15,13 @@
 // reads it once before, but nothing of it is mapped yet), then the median and
 // min of --repeats more loads.
 //
-// Experimental variant (harness only, not a library path): --variant adopt makes
-// each parameter and buffer refer to the read tensor (Tensor::set_data, so the
-// model uses the file's private mapping with no copy; names must match exactly,
-// shapes and dtypes are checked) instead of load_pretrained's copy: what a
-// zero-copy option of load_pretrained would cost.
+// --variant share loads with LoadOptions::share_memory: every parameter and buffer
+// whose file tensor fits (dtype, shape, contiguous, aligned) takes the reader's
+// private map of the file instead of a copy (torch_load.py's counterpart:
+// torch.load(mmap=True) / safetensors' mapped tensors + load_state_dict(assign=True)).
 //
 // Run:   load_bench --case resnet50|minilm --file PATH [--config config.json]
-//                   [--repeats 5] [--threads N] [--variant copy|adopt]
+//                   [--repeats 5] [--threads N] [--variant copy|share]
 // Output: comment lines starting with '#' (per-phase medians), then one line
 //   <case> <first_s> <median_s> <min_s> <peak_rss_kib> <model_rss_kib>
 // where model_rss_kib is the RSS after building the model, before any load.
@@ -57,7 +56,7 @@ struct Args {
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "load_bench: %s\nusage: load_bench --case resnet50|minilm --file PATH [--config config.json] "
-                 "[--repeats 5] [--threads N]\n",
+                 "[--repeats 5] [--threads N] [--variant copy|share]\n",
                  why);
     std::exit(2);
 }
@@ -80,7 +79,7 @@ Args parse(int argc, char** argv) {
     if (a.file.empty()) usage("--file is required");
     if (a.name == "minilm" && a.config.empty()) usage("--config (the model's config.json) is required for minilm");
     if (a.repeats < 1) usage("--repeats must be at least 1");
-    if (a.variant != "copy" && a.variant != "adopt") usage("--variant must be copy or adopt");
+    if (a.variant != "copy" && a.variant != "share") usage("--variant must be copy or share");
     return a;
 }
 
@@ -108,6 +107,7 @@ double median(std::vector<double> v) {
 
 struct Phases {
     double read, load;
+    int64_t shared, copied;
 };
 
 Phases load_once(nn::Module& model, const Args& a, const transfer::LoadOptions& options) {
@@ -115,30 +115,13 @@ Phases load_once(nn::Module& model, const Args& a, const transfer::LoadOptions& 
     const NamedTensors tensors = io::read_weights(a.file);
     const double read = seconds_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
-    if (a.variant == "adopt") {
-        auto adopt = [&](const std::string& name, const Tensor& t) {
-            if (!tensors.contains(name)) {
-                std::fprintf(stderr, "load_bench: %s has no tensor %s\n", a.file.c_str(), name.c_str());
-                std::exit(1);
-            }
-            const Tensor& src = tensors.at(name);
-            if (src.shape() != t.shape() || src.dtype() != t.dtype()) {
-                std::fprintf(stderr, "load_bench: %s: shape or dtype differs\n", name.c_str());
-                std::exit(1);
-            }
-            t.set_data(src);
-        };
-        for (const auto& [name, p] : model.named_parameters()) adopt(name, p);
-        for (const auto& [name, b] : model.named_buffers()) adopt(name, b);
-        return {read, seconds_since(t1)};
-    }
     const transfer::LoadReport report = transfer::load_pretrained(model, tensors, options);
     const double load = seconds_since(t1);
     if (!report.ok()) {
         std::fprintf(stderr, "load_bench: %s does not fit the model:\n%s\n", a.file.c_str(), report.table().c_str());
         std::exit(1);
     }
-    return {read, load};
+    return {read, load, report.shared_count(), report.copied_count()};
 }
 
 }  // namespace
@@ -155,6 +138,7 @@ int main(int argc, char** argv) {
             model = std::make_shared<nn::models::BertModel>(nn::models::BertConfig::from_file(a.config));
             options = transfer::bert_load_options();
         }
+        options.share_memory = a.variant == "share";
         model->eval();
         const long model_rss = current_rss_kib();
         NoGradGuard no_grad;
@@ -167,9 +151,10 @@ int main(int argc, char** argv) {
             load.push_back(p.load);
             total.push_back(p.read + p.load);
         }
-        const char* step = a.variant == "adopt" ? "adopt (set_data)" : "load_pretrained";
-        std::printf("# %s: first load read %.6f s + %s %.6f s; median read %.6f s + %s %.6f s\n", a.name.c_str(),
-                    first.read, step, first.load, median(read), step, median(load));
+        const std::string step = "load_pretrained (" + a.variant + ")";
+        std::printf("# %s: first load read %.6f s + %s %.6f s; median read %.6f s + %s %.6f s; %lld shared, %lld copied\n",
+                    a.name.c_str(), first.read, step.c_str(), first.load, median(read), step.c_str(), median(load),
+                    (long long)first.shared, (long long)first.copied);
         std::printf("%s %.6f %.6f %.6f %ld %ld\n", a.name.c_str(), first.read + first.load, median(total),
                     *std::min_element(total.begin(), total.end()), peak_rss_kib(), model_rss);
     } catch (const std::exception& e) {

@@ -8,6 +8,12 @@
 #   minilm    the real all-MiniLM-L6-v2 model.safetensors (91 MB) from
 #             tools/fetch_weights.sh (GRAFT_WEIGHTS_DIR, default ~/.cache/graft/weights)
 # Goal (issue 6): Graft's load time <= 0.5x PyTorch's.
+# Two modes per case, each Graft against PyTorch doing the same kind of load:
+#   default    Graft copies into the model (load_bench --variant copy) against
+#              torch.load / load_file + load_state_dict (copies)
+#   zero-copy  Graft's LoadOptions::share_memory (--variant share: the parameters
+#              use the file's private map) against torch.load(mmap=True) / load_file
+#              + load_state_dict(assign=True) (torch_load.py --variant zerocopy)
 # PyTorch runs twice per case, with the default OpenMP wait policy and with
 # OMP_WAIT_POLICY=PASSIVE (on a busy machine the default's spinning threads make
 # load_state_dict's copies 10x slower); both are shown and the ratios use the
@@ -54,6 +60,8 @@ echo "writing torchvision resnet50 (random weights) with torch.save to $tmp/resn
 cat "$tmp/resnet50.pth" "$minilm/model.safetensors" >/dev/null
 
 # ---- run: each line of $results is "impl case first median min peak_kib model_kib" --
+# impl: graft-copy, graft-share, torch-<default|zerocopy>-<default|passive> (the
+# PyTorch load and its OpenMP wait policy).
 results="$tmp/results"
 : >"$results"
 run() {  # impl case command...
@@ -63,21 +71,26 @@ run() {  # impl case command...
     "$@" | tee -a "$tmp/log" | awk -v p="$impl" '!/^#/ && NF == 6 { print p, $0 }' >>"$results"
 }
 for ((round = 1; round <= rounds; ++round)); do
-    run graft resnet50 "$bench" --case resnet50 --file "$tmp/resnet50.pth" --repeats "$repeats" --threads "$threads"
-    for policy in default passive; do
-        env=()
-        [[ $policy == passive ]] && env=(OMP_WAIT_POLICY=PASSIVE)
-        run "torch-$policy" resnet50 env "${env[@]}" "$py" "$here/torch_load.py" --case resnet50 \
-            --file "$tmp/resnet50.pth" --repeats "$repeats" --threads "$threads"
-    done
-    run graft minilm "$bench" --case minilm --file "$minilm/model.safetensors" --config "$minilm/config.json" \
-        --repeats "$repeats" --threads "$threads"
-    for policy in default passive; do
-        env=()
-        [[ $policy == passive ]] && env=(OMP_WAIT_POLICY=PASSIVE)
-        run "torch-$policy" minilm env "${env[@]}" "$py" "$here/torch_load.py" --case minilm \
-            --file "$minilm/model.safetensors" --config "$minilm/config.json" --reference-python "$refpy" \
-            --repeats "$repeats" --threads "$threads"
+    for name in resnet50 minilm; do
+        if [[ $name == resnet50 ]]; then
+            file=("--file" "$tmp/resnet50.pth")
+            extra=()
+        else
+            file=("--file" "$minilm/model.safetensors" "--config" "$minilm/config.json")
+            extra=("--reference-python" "$refpy")
+        fi
+        for variant in copy share; do
+            run "graft-$variant" $name "$bench" --case $name "${file[@]}" --repeats "$repeats" --threads "$threads" \
+                --variant $variant
+        done
+        for variant in default zerocopy; do
+            for policy in default passive; do
+                env=()
+                [[ $policy == passive ]] && env=(OMP_WAIT_POLICY=PASSIVE)
+                run "torch-$variant-$policy" $name env "${env[@]}" "$py" "$here/torch_load.py" --case $name \
+                    "${file[@]}" "${extra[@]}" --variant $variant --repeats "$repeats" --threads "$threads"
+            done
+        done
     done
 done
 grep '^#' "$tmp/log" >&2 || true
@@ -87,20 +100,29 @@ torch_version=$("$py" -c 'import torch; print(torch.__version__)')
 echo
 echo "Load into a built model, $(nproc) CPU(s), threads ${threads/#0/default}, $repeats loads after the first per process, best of $rounds round(s); PyTorch $torch_version ($py)"
 echo
-echo "| case | Graft first (s) | Graft median (s) | PyTorch first (s) | PyTorch median (s) | PyTorch median, PASSIVE (s) | ratio first | ratio median | Graft peak RSS (MiB) | PyTorch peak RSS (MiB) | Graft peak - built model (MiB) | PyTorch peak - built model (MiB) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "Rows: default = Graft's copying load against PyTorch's copying load; zero-copy = Graft's share_memory against torch.load(mmap=True) / load_file + load_state_dict(assign=True). Ratios are Graft / PyTorch (the faster of its two OpenMP policies); goal <= 0.5x."
+echo
+echo "| case | mode | Graft first (s) | Graft median (s) | PyTorch first (s) | PyTorch median (s) | PyTorch median, PASSIVE (s) | ratio first | ratio median | goal 0.5x (median) | Graft peak RSS (MiB) | PyTorch peak RSS (MiB) | Graft peak - built model (MiB) | PyTorch peak - built model (MiB) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk '
 { impl = $1; c = $2; k = impl SUBSEP c
   if (!(k in med) || $4 < med[k]) { first[k] = $3; med[k] = $4; peak[k] = $6; built[k] = $7 } }
 END {
   n = split("resnet50 minilm", order, " ")
   for (i = 1; i <= n; ++i) {
-    c = order[i]; g = "graft" SUBSEP c; d = "torch-default" SUBSEP c; p = "torch-passive" SUBSEP c
-    if (!(g in med) || !(d in med) || !(p in med)) continue
-    t = med[p] < med[d] ? p : d   # the faster PyTorch setting
-    tf = first[p] < first[d] ? first[p] : first[d]
-    printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.0f | %.0f | %.0f | %.0f |\n", c,
-      first[g], med[g], first[d], med[d], med[p], first[g] / tf, med[g] / med[t],
-      peak[g] / 1024, peak[t] / 1024, (peak[g] - built[g]) / 1024, (peak[t] - built[t]) / 1024
+    c = order[i]
+    for (m = 1; m <= 2; ++m) {
+      mode = m == 1 ? "default" : "zero-copy"
+      g = (m == 1 ? "graft-copy" : "graft-share") SUBSEP c
+      tv = m == 1 ? "torch-default" : "torch-zerocopy"
+      d = tv "-default" SUBSEP c; p = tv "-passive" SUBSEP c
+      if (!(g in med) || !(d in med) || !(p in med)) continue
+      t = med[p] < med[d] ? p : d   # the faster PyTorch setting
+      tf = first[p] < first[d] ? first[p] : first[d]
+      r = med[g] / med[t]
+      printf "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.2fx | %.2fx | %s | %.0f | %.0f | %.0f | %.0f |\n", c, mode,
+        first[g], med[g], first[d], med[d], med[p], first[g] / tf, r, r <= 0.5 ? "met" : "missed",
+        peak[g] / 1024, peak[t] / 1024, (peak[g] - built[g]) / 1024, (peak[t] - built[t]) / 1024
+    }
   }
 }' "$results"

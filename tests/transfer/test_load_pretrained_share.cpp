@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <vector>
 
 #include "graft.h"
@@ -228,4 +229,24 @@ TEST_CASE("share_memory: a torch.save zip file's stored records are shared", "[l
     opt.step();
     CHECK(values(model->fc->weight) != fc_weight);
     CHECK(file_bytes(path) == before);  // a committed fixture: training must not touch it
+}
+
+TEST_CASE("share_memory: writing over the source file with Graft's writer leaves the model alone", "[load_pretrained][share]") {
+    // Graft's writers replace a file by rename (io/formats/atomic_file.h): the
+    // model keeps the old file's pages (untouched ones still read from it), the
+    // path gets the new bytes.
+    testing::TempDir dir("share");
+    const std::string path = write_source(dir);
+    const NamedTensors original = io::read_weights(path, {.copy = true, .key = ""});
+    auto model = small_model();
+    optim::SGD opt(model->parameters(), {.lr = 0.1});
+    CHECK(load_pretrained(*model, path, {.share_memory = true}).shared_count() == 9);
+
+    manual_seed(99);
+    io::write_safetensors(path, small_model()->state_dict());  // other values, same layout
+    for (const auto& [name, t] : model->state_dict()) CHECK(values(t) == values(original.at(name)));
+    io::write_safetensors(path, NamedTensors());  // a file shorter than the old one
+    for (const auto& [name, t] : model->state_dict()) CHECK(values(t) == values(original.at(name)));
+    train_step(*model, opt);  // still trainable
+    CHECK(values(model->state_dict().at("2.weight")) != values(original.at("2.weight")));
 }
