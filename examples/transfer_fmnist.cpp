@@ -108,6 +108,7 @@ int main(int argc, char** argv) try {
     o.cache_features = a.cache;
     o.out_path = a.out;
     o.show_progress = false;
+    o.eval_every = 0;  // the test set is for the final numbers, not for steering
     transfer::Finetuner tuner(model, o);
     transfer::FinetuneResult pretrained = tuner.run(data.train, data.eval);
     std::printf("\npretrained: test accuracy %.2f%% in %.1fs\n", 100 * pretrained.val_acc, pretrained.seconds);

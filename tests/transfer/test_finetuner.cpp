@@ -3,6 +3,8 @@
 // saved file, the baseline and its comparison, and the errors.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "graft.h"
 #include "io/datasets/tensor_dataset.h"
 #include "io/formats/read_weights.h"
@@ -177,4 +179,17 @@ TEST_CASE("Finetuner: early stopping ends a phase that stops improving and keeps
     REQUIRE(r.phases.size() == 1);
     CHECK(r.phases[0].epochs.size() == 2);  // lr 0: epoch 2 is no better than epoch 1, patience 1
     CHECK(r.phases[0].best_epoch == 1);
+}
+
+TEST_CASE("Finetuner: eval_every 0 evaluates once per phase, at its end", "[finetuner]") {
+    auto o = recipe(true);
+    o.eval_every = 0;
+    transfer::Finetuner tuner(tiny_cnn(6), o);
+    auto r = tuner.run(random_images(12, 1), random_images(6, 2));
+    REQUIRE(r.phases[0].epochs.size() == 2);
+    CHECK(std::isnan(r.phases[0].epochs[0].val_acc));
+    CHECK_FALSE(std::isnan(r.phases[0].epochs[1].val_acc));
+    CHECK(r.val_acc == r.phases[1].epochs.back().val_acc);
+    o.early_stopping_patience = 2;
+    CHECK_THROWS_WITH(transfer::Finetuner(tiny_cnn(6), o), Catch::Contains("eval_every 1"));
 }

@@ -38,7 +38,8 @@ namespace {
 
 struct FinetuneArgs {
     std::string model, weights, data, out, json_summary, log, chart, checkpoint_dir, cache_dir;
-    int64_t shots = 0, image_size = 0, batch_size = 32, lora_rank = 0, max_eval = 0, threads = 0, patience = 0;
+    int64_t shots = 0, image_size = 0, batch_size = 32, lora_rank = 0, max_eval = 0, threads = 0, patience = 0,
+            eval_every = 1;
     std::string epochs = "5,0";
     std::vector<std::string> top, freeze;
     double lr = 1e-3, lr_lo = 0, probe_lr = 3e-3, weight_decay = 0.01;
@@ -150,6 +151,7 @@ Setup prepare(const FinetuneArgs& a) {
     o.keep_frozen = a.freeze;
     o.lora_rank = a.lora_rank;
     o.early_stopping_patience = a.patience;
+    o.eval_every = a.eval_every;
     o.out_path = a.out;
     o.checkpoint_dir = a.checkpoint_dir;
     o.resume = a.resume;
@@ -275,6 +277,7 @@ void add_finetune(CLI::App& app) {
     add_recipe_options(cmd, a);
     cmd->add_option("--schedule", a->schedule, "constant, cosine (default) or one-cycle, per step");
     cmd->add_option("--patience", a->patience, "early stopping: epochs without a better eval accuracy (default off)");
+    cmd->add_option("--eval-every", a->eval_every, "evaluate every N epochs (0: at the end of each phase; default 1)");
     cmd->add_option("--out", a->out, "save the fine-tuned model with its recipe (.safetensors)");
     cmd->add_option("--json-summary", a->json_summary, "write the results as JSON");
     cmd->add_option("--log", a->log, "per-step and per-epoch metrics (.csv or .jsonl; one file per phase)");

@@ -121,6 +121,9 @@ Finetuner::Finetuner(std::shared_ptr<nn::Module> model, FinetuneOptions options)
         for (const auto& s : ph.trainable) nn::models::stage_index(stages, s);  // throws listing the names
     }
     parse_batchnorm(options_.batchnorm);
+    check(options_.eval_every >= 0, "Finetuner: eval_every must be >= 0, got ", options_.eval_every);
+    check(options_.early_stopping_patience <= 0 || options_.eval_every == 1,
+          "Finetuner: early stopping needs an evaluation every epoch (eval_every 1, got ", options_.eval_every, ")");
 }
 
 // What run() and find_lr() share: the stages, where the fixed trunk ends, and
@@ -310,6 +313,9 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
     double epoch_seconds = 0, uncached_estimate = 0;
     int64_t epochs_run = 0;
     PhaseData pd;
+    bool last_eval_current = false;
+    EpochResult last_eval;
+    ClassificationMetrics last_metrics(o.num_classes, o.class_names);
     for (size_t k = 0; k < o.phases.size(); ++k) {
         const FinetunePhase& ph = o.phases[k];
         PhaseResult pr;
@@ -370,7 +376,10 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
         double best = -1;
         int64_t best_epoch = 0;
         fo.on_epoch_end = [&](const EpochResult& e) {
-            if (o.verbose && !o.show_progress)
+            if (o.verbose && !o.show_progress && std::isnan(e.val_acc))
+                std::printf("  %s epoch %lld/%lld: train loss %.4f (%.1fs)\n", ph.name.c_str(), (long long)e.epoch,
+                            (long long)ph.epochs, e.train_loss, e.seconds);
+            else if (o.verbose && !o.show_progress)
                 std::printf("  %s epoch %lld/%lld: train loss %.4f, eval loss %.4f, eval acc %.2f%% (%.1fs)\n",
                             ph.name.c_str(), (long long)e.epoch, (long long)ph.epochs, e.train_loss, e.val_loss,
                             100 * e.val_acc, e.seconds);
@@ -380,8 +389,22 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
             }
             return stopper ? (*stopper)(e) : true;
         };
-        FitResult fr = fit(*pd.driven, opt, pd.train_src, pd.eval_src, fo);
+        // Evaluation every eval_every epochs and always after the phase's last;
+        // the epochs in between report NaN for the evaluation columns.
+        BatchSource fit_eval = pd.eval_src;
+        if (o.eval_every != 1)
+            fit_eval = [src = pd.eval_src, every = o.eval_every, last = ph.epochs](int64_t epoch,
+                                                                                 const BatchVisitor& visit) {
+                if ((every > 0 && epoch % every == 0) || epoch == last) src(epoch, visit);
+            };
+        FitResult fr = fit(*pd.driven, opt, pd.train_src, fit_eval, fo);
+        last_eval_current = !fr.epochs.empty() && !std::isnan(fr.epochs.back().val_acc);
+        if (last_eval_current) {
+            last_eval = fr.epochs.back();
+            last_metrics = fr.last_val_metrics;
+        }
         if (stopper && !fr.epochs.empty() && stopper->best_epoch() != fr.epochs.back().epoch) {
+            last_eval_current = false;
             stopper->restore();
             if (o.verbose)
                 std::printf("early stopping: restored epoch %lld (eval acc %.4f)\n", (long long)stopper->best_epoch(),
@@ -401,10 +424,18 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
         result.phases.push_back(std::move(pr));
     }
 
-    ClassificationMetrics metrics(o.num_classes, o.class_names);
-    result.val_loss = evaluate(*pd.driven, pd.eval_src, {}, &metrics);
-    result.val_acc = metrics.accuracy();
-    result.metrics = metrics;
+    // The last phase's last evaluation is the final model's, unless early stopping
+    // put other weights back (or the phase had no epochs).
+    if (last_eval_current) {
+        result.val_loss = last_eval.val_loss;
+        result.val_acc = last_eval.val_acc;
+        result.metrics = last_metrics;
+    } else {
+        ClassificationMetrics metrics(o.num_classes, o.class_names);
+        result.val_loss = evaluate(*pd.driven, pd.eval_src, {}, &metrics);
+        result.val_acc = metrics.accuracy();
+        result.metrics = metrics;
+    }
     result.seconds = since(t_run);
     if (ss.train_cache && epochs_run > 0) {
         result.cached_seconds_per_epoch = epoch_seconds / double(epochs_run);

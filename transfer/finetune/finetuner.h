@@ -86,6 +86,7 @@ struct FinetuneOptions {
     std::vector<std::string> keep_frozen;   // parameter patterns frozen in every phase (transfer/freeze.h)
     int64_t lora_rank = 0;                  // > 0: LoRA on the trainable stages instead of unfreezing them
     double lora_alpha = 16;
+    int64_t eval_every = 1;                 // evaluate every N epochs (0: only at the end of each phase)
     int64_t early_stopping_patience = 0;    // > 0: per phase, on validation accuracy; best weights restored
     std::string best_path;                  // with early stopping: each phase's best model (.safetensors, phase in the name)
     std::string out_path;                   // final model + recipe (.safetensors)
