@@ -137,6 +137,7 @@ struct Finetuner::Session {
     std::unique_ptr<FeatureCache> train_cache, eval_cache;
     int64_t steps_per_epoch = 0;
     double cache_seconds = 0;
+    double train_cache_seconds = 0, eval_cache_seconds = 0;  // the trunk's forward time over each set
 };
 
 // What one phase trains on: the session's batches, or features computed at the
@@ -146,6 +147,7 @@ struct Finetuner::PhaseData {
     std::shared_ptr<nn::Module> driven;
     size_t begin = 0;          // the first stage `driven` runs
     double derive_seconds = 0;  // computing the phase's features (once)
+    double derive_train_seconds = 0, derive_eval_seconds = 0;  // its parts
 };
 
 Finetuner::Session Finetuner::prepare(const io::DatasetPtr& train, const io::DatasetPtr& eval) {
@@ -250,11 +252,13 @@ Finetuner::PhaseData Finetuner::phase_data(Session& ss, size_t k) {
     };
     auto train_ds = derive(*ss.train_cache);
     pd.train_src = loader_source(train_ds, options_.batch_size, true, options_.seed, 0);
+    pd.derive_train_seconds = since(t0);
     if (ss.eval_cache) pd.eval_src = loader_source(derive(*ss.eval_cache), options_.eval_batch_size, false, 0, 0);
     model_->train(was_training);
     pd.driven = std::make_shared<StageRange>(model_, ss.stages, begin, ss.stages.size());
     pd.begin = begin;
     pd.derive_seconds = since(t0);
+    pd.derive_eval_seconds = pd.derive_seconds - pd.derive_train_seconds;
     return pd;
 }
 
@@ -307,7 +311,9 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
         result.cache_stage = ss.stages[ss.cut - 1].name;
         result.cache_seconds = ss.cache_seconds;
         result.cache_loaded = ss.train_cache->loaded_from_disk() && ss.eval_cache->loaded_from_disk();
-        result.trunk_seconds_per_train_epoch = ss.train_cache->seconds() + ss.eval_cache->seconds();
+        ss.train_cache_seconds = ss.train_cache->seconds();
+        ss.eval_cache_seconds = ss.eval_cache->seconds();
+        result.trunk_seconds_per_train_epoch = ss.train_cache_seconds;
     }
 
     double epoch_seconds = 0, uncached_estimate = 0;
@@ -418,7 +424,10 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
             epoch_seconds += e.seconds;
             // Without caching, each epoch would also run the cached trunk and this
             // phase's frozen stages over the training and evaluation images.
-            uncached_estimate += e.seconds + result.trunk_seconds_per_train_epoch + pd.derive_seconds;
+            // (the evaluation part only in epochs that evaluated).
+            const bool evaluated = !std::isnan(e.val_acc);
+            uncached_estimate += e.seconds + ss.train_cache_seconds + pd.derive_train_seconds +
+                                 (evaluated ? ss.eval_cache_seconds + pd.derive_eval_seconds : 0.0);
             ++epochs_run;
         }
         result.phases.push_back(std::move(pr));

@@ -117,7 +117,7 @@ struct FinetuneResult {
     // cached epoch, and the trunk time per epoch the uncached loop would add.
     std::string cache_stage;       // the last cached stage ("" when off)
     double cache_seconds = 0;
-    double trunk_seconds_per_train_epoch = 0;  // the cached trunk's forward over train + eval data
+    double trunk_seconds_per_train_epoch = 0;  // the cached trunk's forward over the training data
     double cached_seconds_per_epoch = 0;       // measured, mean over all epochs
     double uncached_seconds_per_epoch = 0;     // the same plus the trunk work caching saved (measured parts)
     double cache_speedup = 0;      // uncached / cached per epoch
