@@ -193,3 +193,29 @@ TEST_CASE("Finetuner: eval_every 0 evaluates once per phase, at its end", "[fine
     o.early_stopping_patience = 2;
     CHECK_THROWS_WITH(transfer::Finetuner(tiny_cnn(6), o), Catch::Contains("eval_every 1"));
 }
+
+TEST_CASE("Finetuner: resume continues from the phase checkpoints and refuses another recipe's", "[finetuner]") {
+    testing::TempDir dir("finetuner_resume");
+    auto o = recipe(true);
+    o.checkpoint_dir = dir.file("ckpt");
+    auto first_model = tiny_cnn(8);
+    transfer::Finetuner first(first_model, o);
+    auto r1 = first.run(random_images(12, 1), random_images(6, 2));
+
+    // The whole run is in the checkpoints: resuming runs no epoch and ends with the same weights.
+    o.resume = true;
+    auto again_model = tiny_cnn(8);
+    transfer::Finetuner again(again_model, o);
+    auto r2 = again.run(random_images(12, 1), random_images(6, 2));
+    CHECK(r2.phases[0].epochs.empty());
+    CHECK(r2.phases[1].epochs.empty());
+    for (const auto& [name, t] : first_model->state_dict()) {
+        INFO(name);
+        CHECK(max_diff(t.to(DType::Float32), again_model->state_dict().at(name).to(DType::Float32)) == 0);
+    }
+
+    o.phases[1].lr = 5e-2;
+    transfer::Finetuner other(tiny_cnn(8), o);
+    CHECK_THROWS_WITH(other.run(random_images(12, 1), random_images(6, 2)),
+                      Catch::Contains("another recipe") && Catch::Contains("phases"));
+}

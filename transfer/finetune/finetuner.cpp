@@ -107,6 +107,56 @@ nlohmann::json preprocessing_json(const nn::models::Preprocessing& p, const std:
     return {{"resize", p.resize}, {"crop", p.crop}, {"mean", p.mean}, {"std", p.std}, {"pipeline", text}};
 }
 
+// Everything that decides what a run computes: stored in the final model file
+// and in every phase checkpoint, so predict can rebuild the model and a resume
+// can refuse a checkpoint written by another recipe.
+nlohmann::json recipe_json(const FinetuneOptions& o, const std::string& cache_stage) {
+    nlohmann::json recipe;
+    recipe["model"] = o.model_name;
+    recipe["num_classes"] = o.num_classes;
+    recipe["class_names"] = o.class_names;
+    recipe["preprocessing"] = preprocessing_json(o.preprocessing, o.preprocessing_text);
+    recipe["batchnorm"] = o.batchnorm;
+    recipe["keep_frozen"] = o.keep_frozen;
+    recipe["cache_stage"] = cache_stage;
+    recipe["lora_rank"] = o.lora_rank;
+    recipe["lora_alpha"] = o.lora_alpha;
+    recipe["batch_size"] = o.batch_size;
+    recipe["seed"] = o.seed;
+    for (const auto& ph : o.phases)
+        recipe["phases"].push_back({{"name", ph.name},
+                                    {"epochs", ph.epochs},
+                                    {"trainable", ph.trainable},
+                                    {"lr", ph.lr},
+                                    {"lr_lo", ph.lr_lo},
+                                    {"group_lrs", geometric(ph.trainable.size(), ph.lr_lo, ph.lr)},
+                                    {"weight_decay", ph.weight_decay},
+                                    {"schedule", ph.schedule}});
+    return recipe;
+}
+
+// A resumed phase must come from the same recipe: the checkpoint's "extra"
+// metadata holds the recipe that wrote it.
+void check_resume_recipe(const std::string& path, const nlohmann::json& recipe) {
+    if (!std::filesystem::exists(path)) return;
+    const auto metadata = io::read_safetensors(path).metadata;
+    auto it = metadata.find("extra");
+    check(it != metadata.end() && !it->second.empty(), "Finetuner: cannot resume from ", path,
+          ": it records no recipe (written by another program?)");
+    nlohmann::json saved;
+    try {
+        saved = nlohmann::json::parse(it->second).at("recipe");
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(cat_str("Finetuner: cannot resume from ", path, ": its recipe metadata is unreadable: ", e.what()));
+    }
+    if (saved == recipe) return;
+    std::string differs;
+    for (const auto& [key, value] : recipe.items())
+        if (!saved.contains(key) || saved[key] != value) differs += (differs.empty() ? "" : ", ") + key;
+    throw Error(cat_str("Finetuner: cannot resume from ", path, ": it was written by another recipe (", differs,
+                        " differ); use another checkpoint folder or the same options"));
+}
+
 }  // namespace
 
 Finetuner::Finetuner(std::shared_ptr<nn::Module> model, FinetuneOptions options)
@@ -371,6 +421,9 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
                                   ("phase-" + std::to_string(k + 1) + "-" + ph.name + ".safetensors"))
                                      .string();
             fo.resume = o.resume;
+            const nlohmann::json recipe = recipe_json(o, "");
+            fo.checkpoint_extra_json = nlohmann::json{{"recipe", recipe}, {"phase", k + 1}}.dump();
+            if (o.resume) check_resume_recipe(fo.checkpoint_path, recipe);
         }
         // Early stopping on evaluation accuracy: the best epoch's weights come back
         // (transfer/early_stopping.h), also when the phase runs to its end.
@@ -453,24 +506,15 @@ FinetuneResult Finetuner::run(const io::DatasetPtr& train, const io::DatasetPtr&
     }
 
     if (!o.out_path.empty()) {
-        nlohmann::json recipe;
-        recipe["model"] = o.model_name;
-        recipe["num_classes"] = o.num_classes;
-        recipe["class_names"] = o.class_names;
-        recipe["preprocessing"] = preprocessing_json(o.preprocessing, o.preprocessing_text);
-        recipe["batchnorm"] = o.batchnorm;
-        recipe["keep_frozen"] = o.keep_frozen;
-        recipe["cache_stage"] = result.cache_stage;
-        recipe["lora_rank"] = o.lora_rank;
-        recipe["lora_alpha"] = o.lora_alpha;
-        for (const auto& ph : o.phases)
-            recipe["phases"].push_back({{"name", ph.name}, {"epochs", ph.epochs}, {"trainable", ph.trainable},
-                                        {"lr", ph.lr}, {"lr_lo", ph.lr_lo}, {"weight_decay", ph.weight_decay},
-                                        {"schedule", ph.schedule}});
+        nlohmann::json recipe = recipe_json(o, result.cache_stage);
         std::vector<std::string> frozen;
         for (auto& [n, t] : model_->named_parameters())
             if (!t.requires_grad()) frozen.push_back(n);
+        std::vector<std::string> trainable;
+        for (auto& [n, t] : model_->named_parameters())
+            if (t.requires_grad()) trainable.push_back(n);
         recipe["frozen_at_end"] = frozen.size();
+        recipe["trainable_at_end"] = trainable;
         recipe["val_acc"] = result.val_acc;
         // LoRA adapters are merged into the weights the file carries, so predict
         // loads a plain model.

@@ -206,7 +206,8 @@ FitResult fit(nn::Module& model, optim::Optimizer& optimizer, const BatchSource&
             bar->end_epoch(extra);
         }
         if (log) log->write(epoch_row(r));
-        if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, saved, {.epoch = epoch, .step = step});
+        if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, saved,
+                            {.epoch = epoch, .step = step, .extra_json = options.checkpoint_extra_json});
         if (!options.chart_path.empty()) write_training_chart(options.chart_path, result.history, options.chart_title);
         if (options.on_epoch_end && !options.on_epoch_end(r)) {
             result.stopped_early = epoch < options.epochs;

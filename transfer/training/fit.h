@@ -106,6 +106,9 @@ struct FitOptions {
     // the rows of the resumed run, which redoes that epoch.)
     std::string checkpoint_path;
     bool resume = false;
+    // JSON stored with each checkpoint (its "extra" metadata): what produced the
+    // run, for the caller to check when resuming (the Finetuner stores its recipe).
+    std::string checkpoint_extra_json;
 };
 
 struct FitResult {
