@@ -219,3 +219,29 @@ TEST_CASE("Finetuner: resume continues from the phase checkpoints and refuses an
     CHECK_THROWS_WITH(other.run(random_images(12, 1), random_images(6, 2)),
                       Catch::Contains("another recipe") && Catch::Contains("phases"));
 }
+
+TEST_CASE("Finetuner with LoRA: adapters train instead of the top stage's weights, and the file is a plain merged model",
+          "[finetuner]") {
+    testing::TempDir dir("finetuner_lora");
+    auto o = recipe(true);
+    o.lora_rank = 2;
+    o.out_path = dir.file("lora.safetensors");
+    auto model = tiny_cnn(12);
+    const Tensor fc1_before = model->submodule("9")->tensor("weight").clone();
+    transfer::Finetuner tuner(model, o);
+    auto r = tuner.run(random_images(12, 1), random_images(6, 2));
+    CHECK(r.val_acc >= 0);
+    // The base weight of fc1 stayed frozen; the saved file folds the adapter into it.
+    CHECK(max_diff(model->submodule("9.base_layer")->tensor("weight"), fc1_before) > 0);  // merged at save
+    auto plain = tiny_cnn(0);
+    const NamedTensors saved = io::read_weights(o.out_path);
+    CHECK_FALSE(saved.contains("9.lora_A.weight"));
+    plain->load_state_dict(saved);  // strict: plain names only
+    {
+        NoGradGuard no_grad;
+        model->eval();
+        plain->eval();
+        Tensor x = randn({3, 1, 8, 8});
+        CHECK(max_diff((*model)(x), (*plain)(x)) < 1e-5);
+    }
+}

@@ -220,7 +220,10 @@ Finetuner::Session Finetuner::prepare(const io::DatasetPtr& train, const io::Dat
             for (const auto& s : ph.trainable) {
                 size_t i = nn::models::stage_index(ss.stages, s);
                 if (i + 1 == ss.stages.size()) continue;  // the head trains fully
-                for (const auto& m : ss.stages[i].modules) targets.push_back(m + ".*");
+                for (const auto& m : ss.stages[i].modules) {
+                    targets.push_back(m);         // the module itself ("layer4", "9")
+                    targets.push_back(m + ".*");  // and every layer inside it
+                }
             }
         check(!targets.empty(), "Finetuner: LoRA needs a phase that trains a stage below the head");
         LoraOptions lo;
