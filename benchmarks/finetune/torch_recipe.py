@@ -21,7 +21,7 @@ Recipe (the same as the Graft example's transfer::Finetuner):
   Frozen parameters have requires_grad False and are in no optimizer group;
   BatchNorms whose parameters are frozen run in eval mode; dropout (0.2,
   before _fc) is active while training, as in Graft. Evaluation (batch 100) on
-  all test images after every epoch.
+  all test images after every epoch (--eval-every).
 
 Modes (--mode):
   plain         the usual loop: the whole model runs on the images at every
@@ -44,12 +44,12 @@ after the last), to match the Graft example's setting.
 rate schedule still spans the full phase; the last run epoch evaluates), so a
 slow plain loop can be extrapolated: a phase's estimate is its one-off part +
 median training time x epochs + median evaluation time x the evaluations the
-full phase runs; the JSON says "measured_epochs". Times are wall-clock (time.perf_counter); "oneoff" is the
-image resize (all modes) plus, when caching, the trunk pass (cached-phase's
-probe features are timed inside the probe phase); "total" is oneoff
-plus every epoch (training + evaluation), as Graft's pretrained_seconds counts
-its caching, epochs and final evaluation. Loading the files and the weights is
-not timed on either side.
+full phase runs; the JSON says "measured_epochs". Times are wall-clock
+(time.perf_counter). "oneoff" is the image resize (all modes) plus, when
+caching, the trunk pass; cached-phase's probe features are timed inside the
+probe phase. "total" runs from the first resize to the last evaluation, as
+Graft's pretrained_seconds counts its caches and epochs. Loading the files and
+the weights is not timed on either side.
 
 Run: /work/torch2-venv/bin/python benchmarks/finetune/torch_recipe.py --mode cached --threads 2 --json out.json
 """
