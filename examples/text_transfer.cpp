@@ -566,6 +566,9 @@ int main(int argc, char** argv) try {
         check(std::ifstream(o.json).good(), "text_transfer", "could not write ", o.json);
     }
     return 0;
+} catch (const Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());  // names the op ("text_transfer", "TextClassification", ...)
+    return 1;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "text_transfer: %s\n", e.what());
     return 1;
