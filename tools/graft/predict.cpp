@@ -61,8 +61,12 @@ std::vector<Guess> top_k(const Tensor& probabilities, int64_t k) {
 }
 
 void run_predict(const PredictArgs& a) {
-    // Missing files first: before minutes of work on the others, and not reported as
+    // An unknown --model first (zoo_model's error lists the known names), then
+    // missing files: before minutes of work on the others, and not reported as
     // weights that do not fit.
+    const auto& known = nn::models::zoo_model_names();
+    if (!a.model.empty() && std::find(known.begin(), known.end(), a.model) == known.end())
+        nn::models::zoo_model(a.model);  // throws, naming the known models
     check(std::filesystem::is_regular_file(a.weights), "predict", "no such weights file: ", a.weights,
           " (tools/fetch_weights.sh installs efficientnet-lite0-57934424.pth)");
     for (const auto& path : a.images)
