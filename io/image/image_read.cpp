@@ -129,7 +129,9 @@ void check_jpeg_huffman_tables(const unsigned char* p, size_t n, const std::stri
     // bytes skipped, and a DHT read table by table while its declared length lasts
     // (stb reads a whole table even when the length ends inside it).
     auto at = [&](size_t i) -> unsigned { return i < n ? p[i] : 0u; };  // stb reads 0 past the end
-    size_t pos = 2;  // after SOI
+    size_t pos = 0;  // stb accepts fill bytes (0xFF) before the SOI marker
+    while (pos < n && p[pos] == 0xFF) ++pos;
+    ++pos;  // after SOI (the caller saw 0xD8 here)
     for (;;) {
         while (pos < n && p[pos] != 0xFF) ++pos;
         while (pos < n && p[pos] == 0xFF) ++pos;
@@ -165,8 +167,15 @@ void check_jpeg_huffman_tables(const unsigned char* p, size_t n, const std::stri
     }
 }
 
+// What stb's JPEG test accepts: any number of 0xFF fill bytes, then SOI (0xD8).
+bool looks_like_jpeg(const unsigned char* p, size_t n) {
+    size_t i = 0;
+    while (i < n && p[i] == 0xFF) ++i;
+    return i >= 1 && i < n && p[i] == 0xD8;
+}
+
 void check_complete(const unsigned char* p, size_t n, const std::string& name) {
-    if (n >= 2 && p[0] == 0xFF && p[1] == 0xD8) check_jpeg_huffman_tables(p, n, name);
+    if (looks_like_jpeg(p, n)) check_jpeg_huffman_tables(p, n, name);
     if (n >= 2 && p[0] == 'B' && p[1] == 'M') check_bmp_length(p, n, name);
     if (n >= 6 && std::memcmp(p, "GIF8", 4) == 0) check_gif_length(p, n, name);
 }

@@ -211,6 +211,10 @@ TEST_CASE("read_image: bad input is an Error naming the file and the problem", "
         bad[dht + 5 + 15] = char(0xFF);  // 255 more codes of length 16 in the first table
         std::string msg = error_of([&] { decode_image(bad.data(), bad.size(), "huffman.jpg"); });
         CHECK(msg.find("huffman.jpg: corrupt JPEG: a Huffman table declares") != std::string::npos);
+        // stb also takes 0xFF fill bytes before the SOI marker (found by fuzz_image).
+        const std::string filled = std::string(40, char(0xFF)) + bad.substr(1);
+        msg = error_of([&] { decode_image(filled.data(), filled.size(), "filled.jpg"); });
+        CHECK(msg.find("filled.jpg: corrupt JPEG: a Huffman table declares") != std::string::npos);
     }
     SECTION("absurd dimensions are refused before decoding") {
         // A grey PNG header claiming 17000 x 17000 pixels (2.9e8 > 2^28; stb itself
