@@ -16,7 +16,7 @@
 //
 // Run:  build/examples/transfer_fmnist [--threads N] [--shots 100] [--image-size 96]
 //          [--probe-epochs 30] [--top-epochs 10] [--budget SECONDS] [--no-cache]
-//          [--weights FILE] [--json FILE] [--out FILE.safetensors] [--max-eval N]
+//          [--weights FILE] [--json FILE] [--out FILE.safetensors] [--max-eval N] [--no-baseline]
 // --budget is the scratch model's training time (default: the pretrained run's
 // whole time, caching included). Grey 28x28 images are resized to 96x96 and
 // copied into three channels; the weights expect (pixel - 127) / 128.
@@ -40,7 +40,7 @@ struct Args {
     int threads = 0;
     int64_t shots = 100, image_size = 96, probe_epochs = 30, top_epochs = 10, max_eval = 0;
     double budget = 0;
-    bool cache = true;
+    bool cache = true, baseline = true;
     std::string weights = std::string(std::getenv("HOME") ? std::getenv("HOME") : ".") +
                           "/.cache/graft/weights/efficientnet-lite0-57934424.pth";
     std::string json, out;
@@ -65,6 +65,7 @@ Args parse(int argc, char** argv) {
         else if (k == "--max-eval") a.max_eval = std::stoll(value());
         else if (k == "--budget") a.budget = std::stod(value());
         else if (k == "--no-cache") a.cache = false;
+        else if (k == "--no-baseline") a.baseline = false;
         else if (k == "--weights") a.weights = value();
         else if (k == "--json") a.json = value();
         else if (k == "--out") a.out = value();
@@ -118,6 +119,22 @@ int main(int argc, char** argv) try {
                     pretrained.uncached_seconds_per_epoch,
                     pretrained.cache_speedup);
 
+    std::string phases_json;
+    for (const auto& ph : pretrained.phases)
+        for (const auto& e : ph.epochs)
+            phases_json += std::string(phases_json.empty() ? "" : ", ") + "{\"phase\": \"" + ph.name +
+                           "\", \"epoch\": " + std::to_string(e.epoch) + ", \"seconds\": " + std::to_string(e.seconds) +
+                           "}";
+    if (!a.baseline) {
+        if (!a.json.empty()) {
+            std::ofstream j(a.json);
+            j << "{\"pretrained_acc\": " << pretrained.val_acc << ", \"pretrained_seconds\": " << pretrained.seconds
+              << ", \"cache_seconds\": " << pretrained.cache_seconds << ", \"cache_speedup\": "
+              << pretrained.cache_speedup << ", \"epochs\": [" << phases_json << "]}\n";
+        }
+        return 0;
+    }
+
     // The same architecture from scratch, same images, same time.
     std::printf("\nfrom scratch, same images, %.0fs budget:\n", a.budget > 0 ? a.budget : pretrained.seconds);
     manual_seed(0);
@@ -134,7 +151,8 @@ int main(int argc, char** argv) try {
           << ", \"pretrained_seconds\": " << pretrained.seconds << ", \"scratch_train_seconds\": "
           << baseline.train_seconds << ", \"scratch_eval_seconds\": " << baseline.eval_seconds
           << ", \"cache_seconds\": " << pretrained.cache_seconds << ", \"cache_speedup\": " << pretrained.cache_speedup
-          << ", \"train_images\": " << data.train->size() << ", \"eval_images\": " << data.eval->size() << "}\n";
+          << ", \"train_images\": " << data.train->size() << ", \"eval_images\": " << data.eval->size()
+          << ", \"epochs\": [" << phases_json << "]}\n";
     }
     return 0;
 } catch (const std::exception& e) {

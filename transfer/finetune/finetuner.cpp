@@ -260,8 +260,8 @@ Finetuner::Session Finetuner::prepare(const io::DatasetPtr& train, const io::Dat
         co.show_progress = o.show_progress;
         co.preprocessing = o.preprocessing_text + " | " + o.model_name + " up to stage " + ss.stages[cut - 1].name;
         if (o.verbose)
-            std::printf("caching the output of stage '%s' (stages 0..%zu are frozen in every phase)\n",
-                        ss.stages[cut - 1].name.c_str(), cut - 1);
+            std::printf("caching the output of stage '%s': the %zu stages up to it are frozen in every phase\n",
+                        ss.stages[cut - 1].name.c_str(), cut);
         const bool was_training = model_->is_training();
         model_->eval();
         co.dataset_id = "train";
