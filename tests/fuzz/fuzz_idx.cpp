@@ -12,9 +12,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         const graft::Tensor t = graft::io::parse_idx(data, size, "fuzz.idx");
-        // The product of the sizes (a zero size makes it 0, even beside huge ones).
+        // The product of the sizes: 0 when any size is 0, even beside huge ones
+        // (whose product alone would overflow).
         int64_t n = 1;
-        for (int64_t s : t.shape()) n = (n == 0 || s == 0) ? 0 : n * s;
+        bool has_zero = false;
+        for (int64_t s : t.shape()) has_zero = has_zero || s == 0;
+        if (!has_zero)
+            for (int64_t s : t.shape()) n *= s;
+        else
+            n = 0;
         if (n != t.numel() || !t.is_contiguous()) std::abort();
         // Touch every byte so the sanitizers see any bad read.
         const auto* p = static_cast<const unsigned char*>(t.numel() ? t.raw_data() : nullptr);
