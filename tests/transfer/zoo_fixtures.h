@@ -1,72 +1,19 @@
-// The zoo parity files of tests/fixtures/make_zoo_fixtures.py, generated once per
-// build folder at test time (they are ~240 MB, too big to commit): the first
-// test that asks runs the script into zoo_fixtures/ beside the test executable
-// (build/tests/, whatever the working directory) and later ones reuse it until
-// the script changes. Without Debian's python3-torch and
-// python3-torchvision the test FAILS (never skips), saying that tools/setup.sh
-// installs them.
+// The zoo parity files of tests/fixtures/make_zoo_fixtures.py (~240 MB, too big
+// to commit), generated once per build folder into zoo_fixtures/ beside the test
+// executable (tests/support/generated_fixtures.h). Without Debian's python3-torch
+// and python3-torchvision the test FAILS (never skips).
 #pragma once
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/generated_fixtures.h"
 
 namespace graft::testing {
 
 inline std::string zoo_fixture_dir() {
-    namespace fs = std::filesystem;
-    const fs::path script = fs::path(GRAFT_FIXTURES_DIR) / "make_zoo_fixtures.py";
-    std::error_code exe_ec;
-    fs::path base = fs::read_symlink("/proc/self/exe", exe_ec).parent_path();
-    if (exe_ec || base.empty()) base = fs::current_path();
-    const fs::path dir = base / "zoo_fixtures";
-    const fs::path stamp = dir / "stamp";
-    std::error_code ec;
-    auto fresh = [&] {
-        return fs::exists(stamp, ec) && fs::last_write_time(stamp, ec) >= fs::last_write_time(script, ec);
-    };
-    if (fresh()) return dir.string();
-    // One generator at a time (ctest -j runs test cases as parallel processes);
-    // the others wait here and then find the folder ready.
-    struct Lock {
-        int fd;
-        ~Lock() {
-            if (fd >= 0) ::close(fd);  // releases the flock
-        }
-    } lock{::open((base / "zoo_fixtures.lock").c_str(), O_CREAT | O_RDWR, 0644)};
-    if (lock.fd >= 0) ::flock(lock.fd, LOCK_EX);
-    if (fresh()) return dir.string();
-
-    // Generate beside the final folder, then rename: a reader either sees the
-    // complete folder or none.
-    const fs::path tmp = base / ("zoo_fixtures.tmp." + std::to_string(::getpid()));
-    fs::remove_all(tmp, ec);
-    const std::string log = tmp.string() + ".log";
-    const std::string cmd = "/usr/bin/python3 '" + script.string() + "' --out '" + tmp.string() + "' > '" + log + "' 2>&1";
-    const int rc = std::system(cmd.c_str());
-    if (rc != 0) {
-        fs::remove_all(tmp, ec);
-        std::ifstream in(log);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.size() > 3000) text = "..." + text.substr(text.size() - 3000);
-        FAIL("generating the zoo fixtures failed (exit " << rc << "): " << cmd << "\n" << text
-                                                         << "\nThe script needs /usr/bin/python3 with Debian's python3-torch "
-                                                            "and python3-torchvision: tools/setup.sh installs them.");
-    }
-    fs::remove(log, ec);
-    const fs::path old = base / ("zoo_fixtures.old." + std::to_string(::getpid()));
-    if (fs::exists(dir, ec)) fs::rename(dir, old, ec);
-    fs::rename(tmp, dir, ec);
-    fs::remove_all(old, ec);
-    if (!fs::exists(stamp)) FAIL("could not move the zoo fixtures from " << tmp.string() << " to " << dir.string());
-    return dir.string();
+    return generated_fixture_dir("make_zoo_fixtures.py", "zoo_fixtures",
+                                 "The script needs /usr/bin/python3 with Debian's python3-torch and "
+                                 "python3-torchvision: tools/setup.sh installs them.");
 }
 
 }  // namespace graft::testing
