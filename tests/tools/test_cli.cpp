@@ -16,6 +16,7 @@
 #include "io/formats/pytorch.h"
 #include "io/formats/read_weights.h"
 #include "io/formats/safetensors.h"
+#include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 using graft::testing::TempDir;
@@ -23,22 +24,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string output;  // stdout and stderr
-};
+using Run = graft::testing::CommandResult;
 
-Run graft_cli(const std::string& args) {
-    const std::string command = std::string(GRAFT_CLI) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string out;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Run graft_cli(const std::string& args) { return graft::testing::run_command(std::string(GRAFT_CLI) + " " + args); }
 
 std::string fixture(const std::string& name) { return std::string(GRAFT_FIXTURES_DIR) + "/" + name; }
 

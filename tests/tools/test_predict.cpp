@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/models/zoo.h"
+#include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 using graft::testing::TempDir;
@@ -30,21 +31,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string output;  // stdout and stderr
-};
+using Run = graft::testing::CommandResult;
 
-Run shell(const std::string& command) {
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string out;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Run shell(const std::string& command) { return graft::testing::run_command(command); }
 
 Run graft_cli(const std::string& args) { return shell(std::string(GRAFT_CLI) + " " + args); }
 
