@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_util.h"
 #include "graft.h"
 #include "io/formats/read_weights.h"
 #include "kernels/parallel.h"
@@ -45,6 +46,9 @@
 using namespace graft;
 
 namespace {
+
+using graft::bench::peak_rss_kib;
+using graft::bench::seconds_since;
 
 struct Args {
     std::string name, file, config;
@@ -81,16 +85,6 @@ Args parse(int argc, char** argv) {
     if (a.repeats < 1) usage("--repeats must be at least 1");
     if (a.variant != "copy" && a.variant != "share") usage("--variant must be copy or share");
     return a;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-long peak_rss_kib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss;  // KiB on Linux
 }
 
 long current_rss_kib() {

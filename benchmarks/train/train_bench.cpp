@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_util.h"
 #include "graft.h"
 #include "io/datasets/fashion_mnist.h"
 #include "nn/models/resnet.h"
@@ -41,6 +42,9 @@
 using namespace graft;
 
 namespace {
+
+using graft::bench::peak_rss_kib;
+using graft::bench::seconds_since;
 
 struct Args {
     std::string name;
@@ -75,16 +79,6 @@ Args parse_args(int argc, char** argv) {
     if ((a.name != "mlp" && a.name != "cnn" && a.name != "resnet18" && a.name != "resnet18_cifar") || a.threads < 1 || a.steps < 1 || a.warmup < 0)
         usage(argv[0]);
     return a;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-long peak_rss_kib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss;  // KiB on Linux
 }
 
 // Standardised Fashion-MNIST training images, [N, 784] or [N, 1, 28, 28].

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_util.h"
 #include "graft.h"
 #include "nn/models/resnet.h"
 #include "nn/optim/sgd.h"
@@ -33,6 +34,9 @@
 using namespace graft;
 
 namespace {
+
+using graft::bench::peak_rss_kib;
+using graft::bench::seconds_since;
 
 struct Args {
     std::string mode;
@@ -71,21 +75,11 @@ Args parse_args(int argc, char** argv) {
     return a;
 }
 
-long peak_rss_kib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss;  // KiB on Linux
-}
-
 long current_rss_kib() {
     std::ifstream statm("/proc/self/statm");
     long pages = 0, resident = 0;
     statm >> pages >> resident;
     return resident * 4;  // 4 KiB pages
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
